@@ -1,0 +1,125 @@
+#include "model/bert_config.h"
+
+#include <cmath>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+
+namespace ft {
+
+void BertConfig::validate(const std::string& source) const {
+  const auto positive = [&](const char* key, int v) {
+    FT_CHECK(v > 0, source, ": ", key, " must be positive, found ", v);
+  };
+  positive("vocab_size", vocab_size);
+  positive("hidden_size", hidden_size);
+  positive("num_hidden_layers", num_hidden_layers);
+  positive("num_attention_heads", num_attention_heads);
+  positive("intermediate_size", intermediate_size);
+  positive("max_position_embeddings", max_position_embeddings);
+  positive("type_vocab_size", type_vocab_size);
+  FT_CHECK(hidden_size % num_attention_heads == 0, source, ": hidden_size ", hidden_size,
+           " is not divisible by num_attention_heads ", num_attention_heads);
+  FT_CHECK(hidden_act == "gelu", source, ": hidden_act \"", hidden_act,
+           "\" is not supported (ftengine implements BERT's exact-erf \"gelu\")");
+  FT_CHECK(position_embedding_type == "absolute", source, ": position_embedding_type \"", position_embedding_type,
+           "\" is not supported (only \"absolute\")");
+  const auto probability = [&](const char* key, float p) {
+    FT_CHECK(std::isfinite(p) && p >= 0.0f && p < 1.0f, source, ": ", key, " must be in [0, 1), found ", p);
+  };
+  probability("hidden_dropout_prob", hidden_dropout_prob);
+  probability("attention_probs_dropout_prob", attention_probs_dropout_prob);
+  if (classifier_dropout) probability("classifier_dropout", *classifier_dropout);
+  FT_CHECK(std::isfinite(layer_norm_eps) && layer_norm_eps > 0.0f, source, ": layer_norm_eps must be positive");
+  FT_CHECK(std::isfinite(initializer_range) && initializer_range > 0.0f, source,
+           ": initializer_range must be positive");
+}
+
+namespace {
+template <class T>
+T required(const nlohmann::json& j, const char* key, const std::string& source) {
+  FT_CHECK(j.contains(key), source, ": missing key \"", key, "\"");
+  try {
+    return j.at(key).get<T>();
+  } catch (const nlohmann::json::exception&) {
+    FT_THROW(source, ": key \"", key, "\" has the wrong type (", j.at(key).type_name(), ")");
+  }
+}
+
+template <class T>
+T optional_key(const nlohmann::json& j, const char* key, T fallback, const std::string& source) {
+  if (!j.contains(key) || j.at(key).is_null()) return fallback;
+  return required<T>(j, key, source);
+}
+}  // namespace
+
+BertConfig bert_config_from_json(const nlohmann::json& j, const std::string& source) {
+  FT_CHECK(j.is_object(), source, ": expected a JSON object");
+  if (j.contains("model_type") && j.at("model_type").is_string()) {
+    const std::string type = j.at("model_type").get<std::string>();
+    FT_CHECK(type == "bert", source, ": model_type \"", type, "\" is not a BERT model");
+  }
+  BertConfig c;
+  c.vocab_size = required<int>(j, "vocab_size", source);
+  c.hidden_size = required<int>(j, "hidden_size", source);
+  c.num_hidden_layers = required<int>(j, "num_hidden_layers", source);
+  c.num_attention_heads = required<int>(j, "num_attention_heads", source);
+  c.intermediate_size = required<int>(j, "intermediate_size", source);
+  c.hidden_act = optional_key<std::string>(j, "hidden_act", c.hidden_act, source);
+  c.hidden_dropout_prob = optional_key<float>(j, "hidden_dropout_prob", c.hidden_dropout_prob, source);
+  c.attention_probs_dropout_prob =
+      optional_key<float>(j, "attention_probs_dropout_prob", c.attention_probs_dropout_prob, source);
+  if (j.contains("classifier_dropout") && !j.at("classifier_dropout").is_null())
+    c.classifier_dropout = required<float>(j, "classifier_dropout", source);
+  c.max_position_embeddings = required<int>(j, "max_position_embeddings", source);
+  c.type_vocab_size = optional_key<int>(j, "type_vocab_size", c.type_vocab_size, source);
+  c.layer_norm_eps = optional_key<float>(j, "layer_norm_eps", c.layer_norm_eps, source);
+  c.initializer_range = optional_key<float>(j, "initializer_range", c.initializer_range, source);
+  c.pad_token_id = optional_key<int>(j, "pad_token_id", c.pad_token_id, source);
+  c.position_embedding_type = optional_key<std::string>(j, "position_embedding_type", c.position_embedding_type, source);
+  c.validate(source);
+  return c;
+}
+
+BertConfig load_bert_config(const std::string& path) {
+  std::ifstream in(path);
+  FT_CHECK(in.good(), path, ": cannot open config file");
+  nlohmann::json j;
+  try {
+    in >> j;
+  } catch (const nlohmann::json::exception& e) {
+    FT_THROW(path, ": not valid JSON (", e.what(), ")");
+  }
+  return bert_config_from_json(j, path);
+}
+
+nlohmann::json bert_config_to_json(const BertConfig& c) {
+  nlohmann::json j;
+  j["architectures"] = {"BertForSequenceClassification"};
+  j["model_type"] = "bert";
+  j["vocab_size"] = c.vocab_size;
+  j["hidden_size"] = c.hidden_size;
+  j["num_hidden_layers"] = c.num_hidden_layers;
+  j["num_attention_heads"] = c.num_attention_heads;
+  j["intermediate_size"] = c.intermediate_size;
+  j["hidden_act"] = c.hidden_act;
+  j["hidden_dropout_prob"] = c.hidden_dropout_prob;
+  j["attention_probs_dropout_prob"] = c.attention_probs_dropout_prob;
+  j["classifier_dropout"] = c.classifier_dropout ? nlohmann::json(*c.classifier_dropout) : nlohmann::json(nullptr);
+  j["max_position_embeddings"] = c.max_position_embeddings;
+  j["type_vocab_size"] = c.type_vocab_size;
+  j["layer_norm_eps"] = c.layer_norm_eps;
+  j["initializer_range"] = c.initializer_range;
+  j["pad_token_id"] = c.pad_token_id;
+  j["position_embedding_type"] = c.position_embedding_type;
+  j["num_labels"] = 1;
+  j["id2label"] = {{"0", "LABEL_0"}};
+  j["label2id"] = {{"LABEL_0", 0}};
+  j["problem_type"] = "regression";
+  j["torch_dtype"] = "float32";
+  return j;
+}
+
+}  // namespace ft

@@ -1,0 +1,109 @@
+// BertRegressor<Real>: Hugging Face's BertForSequenceClassification with num_labels = 1 (MSE
+// regression), its forward and its hand-written backward written out layer by layer against
+// Backend<Real>, and the AdamW step. It never knows which backend runs it.
+//
+// Buffers (all in the backend's memory):
+//   params  (layout.total)   the working parameters, laid out by bert_param_layout()
+//   master  (layout.total)   fp32 master weights (only when Real is bf16; else params is master)
+//   grads   (trainable)      gradients of the trainable groups only, group after group
+//   m, v    (trainable)      AdamW moments, indexed like grads
+//   activations              sized for the largest (B, T) seen so far, grown on demand
+// Frozen groups get no gradient and no optimizer state, and the backward pass stops below the
+// lowest trainable group.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/backend.h"
+#include "model/bert_config.h"
+#include "model/bert_params.h"
+#include "model/checkpoint.h"
+
+namespace ft {
+
+// One batch on the host, right-padded to its longest sequence T.
+struct ModelBatch {
+  int B = 0, T = 0;
+  std::vector<int32_t> input_ids;       // (B, T), padded with the pad id
+  std::vector<int32_t> token_type_ids;  // (B, T)
+  std::vector<int32_t> lengths;         // (B) real tokens per sequence, [CLS] and [SEP] included
+  std::vector<float> targets;           // (B); empty when only predicting
+};
+
+// Dropout probabilities in effect (the config's, or the CLI's overrides).
+struct DropoutRates {
+  float hidden = 0.1f;
+  float attention = 0.1f;
+  float classifier = 0.1f;
+  static DropoutRates from_config(const BertConfig& c) {
+    return {c.hidden_dropout_prob, c.attention_probs_dropout_prob, c.head_dropout()};
+  }
+};
+
+struct AdamWSettings {
+  float beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f;
+  float weight_decay = 0.0f;  // applied to `decay` parameters only (HF Trainer's rule)
+};
+
+// Trainable flags, one per layout group (embeddings, encoder.0.., pooler, head).
+using TrainableGroups = std::vector<bool>;
+// Parses "--train"/"--freeze" lists: "all", "head", "pooler", "embeddings", "encoder",
+// "encoder.3", "encoder.8-11", comma-separated. Unknown names are an error listing the valid ones.
+TrainableGroups parse_trainable(const BertParamLayout& layout, const std::string& train_list,
+                                const std::string& freeze_list);
+
+// Host copies of the optimizer's state, for checkpoints.
+struct OptimizerState {
+  int64_t step = 0;
+  std::vector<double> m, v;  // indexed like the gradient buffer
+};
+
+template <class Real>
+class BertRegressor {
+ public:
+  BertRegressor(Backend<Real>& backend, const BertConfig& config, TrainableGroups trainable);
+  ~BertRegressor();
+  BertRegressor(const BertRegressor&) = delete;
+  BertRegressor& operator=(const BertRegressor&) = delete;
+
+  const BertConfig& config() const;
+  const BertParamLayout& layout() const;
+  const TrainableGroups& trainable() const;
+  int64_t trainable_count() const;  // real (unpadded) trainable parameters
+
+  // Parameters in canonical names (F32, as from load_bert_checkpoint) in and out.
+  void load_params(const StateDict& params);
+  StateDict params_to_host() const;
+  StateDict grads_to_host() const;  // trainable parameters only
+
+  struct Output {
+    std::vector<float> pred;  // (B)
+    double loss = 0.0;        // mean squared error over the batch (0 without targets)
+  };
+  // training = true applies dropout (rates, seed, step); false is evaluation (no dropout).
+  Output forward(const ModelBatch& batch, bool training, const DropoutRates& rates, uint64_t seed, uint32_t step);
+  // Backward of the last forward (which must have had targets): parameter gradients += loss_scale * dL/dθ.
+  void backward(float loss_scale = 1.0f);
+  void zero_grad();
+  double grad_norm();  // global L2 norm of the trainable gradients
+  // One AdamW step on the trainable parameters with gradients multiplied by grad_scale (clipping).
+  void optimizer_step(const AdamWSettings& settings, float lr, float grad_scale);
+
+  OptimizerState optimizer_state() const;
+  void set_optimizer_state(const OptimizerState& state);
+
+  size_t peak_memory() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+extern template class BertRegressor<float>;
+extern template class BertRegressor<double>;
+extern template class BertRegressor<bf16>;
+
+}  // namespace ft
