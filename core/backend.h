@@ -36,6 +36,9 @@ class Backend {
   virtual void synchronize() = 0;
   // Peak bytes allocated through this backend (for reports).
   virtual size_t peak_allocated() const = 0;
+  // What the caller is allocating for (e.g. "activations for batch 32 x sequence length 512"); an
+  // out-of-memory error names it. Optional: the default ignores it.
+  virtual void set_memory_context(const std::string& what) { (void)what; }
 
   // ---- ops (core/ops.h), forward and backward
   virtual void embedding_forward(const EmbeddingForwardArgs<Real>& a) = 0;

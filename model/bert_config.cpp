@@ -1,7 +1,11 @@
 #include "model/bert_config.h"
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
+#include <limits>
+#include <type_traits>
 
 #include <nlohmann/json.hpp>
 
@@ -38,13 +42,28 @@ void BertConfig::validate(const std::string& source) const {
 }
 
 namespace {
+// Values are type-checked before conversion: nlohmann would silently truncate 768.5 to an int,
+// and an out-of-range number converted to int is undefined behaviour.
 template <class T>
 T required(const nlohmann::json& j, const char* key, const std::string& source) {
   FT_CHECK(j.contains(key), source, ": missing key \"", key, "\"");
-  try {
-    return j.at(key).get<T>();
-  } catch (const nlohmann::json::exception&) {
-    FT_THROW(source, ": key \"", key, "\" has the wrong type (", j.at(key).type_name(), ")");
+  const nlohmann::json& v = j.at(key);
+  if constexpr (std::is_same_v<T, int>) {
+    FT_CHECK(v.is_number_integer(), source, ": key \"", key, "\" must be an integer, found ", v.dump());
+    const int64_t x = v.get<int64_t>();
+    FT_CHECK(v.is_number_unsigned() ? v.get<uint64_t>() <= 0x7fffffffu
+                                    : x >= std::numeric_limits<int>::min() && x <= std::numeric_limits<int>::max(),
+             source, ": key \"", key, "\" is out of range: ", v.dump());
+    return static_cast<int>(x);
+  } else if constexpr (std::is_same_v<T, float>) {
+    FT_CHECK(v.is_number(), source, ": key \"", key, "\" must be a number, found ", v.dump());
+    const double d = v.get<double>();
+    FT_CHECK(std::isfinite(d) && std::abs(d) <= std::numeric_limits<float>::max(), source, ": key \"", key,
+             "\" is out of range: ", v.dump());
+    return static_cast<float>(d);
+  } else {
+    FT_CHECK(v.is_string(), source, ": key \"", key, "\" must be a string, found ", v.dump());
+    return v.get<std::string>();
   }
 }
 
@@ -95,6 +114,20 @@ BertConfig load_bert_config(const std::string& path) {
   return bert_config_from_json(j, path);
 }
 
+namespace {
+// The shortest decimal that reads back as the same float, as a JSON number: 0.1f is written
+// "0.1", not the double 0.10000000149011612 that a plain float -> double conversion prints.
+nlohmann::json float_json(float f) {
+  if (!std::isfinite(f)) return static_cast<double>(f);
+  char buf[32];
+  for (int precision = 1; precision <= 9; ++precision) {
+    std::snprintf(buf, sizeof buf, "%.*g", precision, static_cast<double>(f));
+    if (std::strtof(buf, nullptr) == f) break;
+  }
+  return std::strtod(buf, nullptr);
+}
+}  // namespace
+
 nlohmann::json bert_config_to_json(const BertConfig& c) {
   nlohmann::json j;
   j["architectures"] = {"BertForSequenceClassification"};
@@ -105,13 +138,13 @@ nlohmann::json bert_config_to_json(const BertConfig& c) {
   j["num_attention_heads"] = c.num_attention_heads;
   j["intermediate_size"] = c.intermediate_size;
   j["hidden_act"] = c.hidden_act;
-  j["hidden_dropout_prob"] = c.hidden_dropout_prob;
-  j["attention_probs_dropout_prob"] = c.attention_probs_dropout_prob;
-  j["classifier_dropout"] = c.classifier_dropout ? nlohmann::json(*c.classifier_dropout) : nlohmann::json(nullptr);
+  j["hidden_dropout_prob"] = float_json(c.hidden_dropout_prob);
+  j["attention_probs_dropout_prob"] = float_json(c.attention_probs_dropout_prob);
+  j["classifier_dropout"] = c.classifier_dropout ? float_json(*c.classifier_dropout) : nlohmann::json(nullptr);
   j["max_position_embeddings"] = c.max_position_embeddings;
   j["type_vocab_size"] = c.type_vocab_size;
-  j["layer_norm_eps"] = c.layer_norm_eps;
-  j["initializer_range"] = c.initializer_range;
+  j["layer_norm_eps"] = float_json(c.layer_norm_eps);
+  j["initializer_range"] = float_json(c.initializer_range);
   j["pad_token_id"] = c.pad_token_id;
   j["position_embedding_type"] = c.position_embedding_type;
   j["num_labels"] = 1;

@@ -52,6 +52,8 @@ struct AdamWSettings {
 using TrainableGroups = std::vector<bool>;
 // Parses "--train"/"--freeze" lists: "all", "head", "pooler", "embeddings", "encoder",
 // "encoder.3", "encoder.8-11", comma-separated. Unknown names are an error listing the valid ones.
+// An empty (or blank) train list means "all"; the freeze list is applied after it. A result with
+// no trainable group is an error.
 TrainableGroups parse_trainable(const BertParamLayout& layout, const std::string& train_list,
                                 const std::string& freeze_list);
 
@@ -96,6 +98,20 @@ class BertRegressor {
   void set_optimizer_state(const OptimizerState& state);
 
   size_t peak_memory() const;
+
+  // The final encoder layer's output of the last forward (HF's last_hidden_state), (B, T, C) on the
+  // host, padded rows included.
+  std::vector<float> last_hidden_state() const;
+
+  // Raw buffers in the backend's memory, for tests that poke single values (gradient checks on the
+  // host-addressable CPU backend). params_data() is the working copy laid out by layout(); under bf16
+  // writing it bypasses the master weights. grads_data() holds grad_size() values: trainable groups
+  // packed in layout order, each laid out like its slice of the parameter buffer.
+  Real* params_data();
+  const Real* grads_data() const;
+  int64_t grad_size() const;
+  // Offset of a parameter's gradient in grads_data(); -1 when its group is frozen.
+  int64_t grad_offset(const std::string& name) const;
 
  private:
   struct Impl;

@@ -1,10 +1,54 @@
-// PLACEHOLDER: replaced by the work that owns `ftengine predict`.
+// ftengine predict: a saved model's predictions for every row of a data file, as CSV.
+#include <cstdio>
+#include <memory>
+#include <string>
+
 #include "core/error.h"
+#include "model/inference.h"
+#include "model/metrics.h"
 #include "tools/commands.h"
+#include "tools/data_options.h"
 
 namespace ft::tools {
-void add_predict_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("predict", "(being built)");
-  cmd->callback([] { FT_THROW("ftengine predict is being built"); });
+
+namespace {
+
+struct PredictFlags {
+  InferenceSettings s;
+  DataOptions data;
+  std::string out;
+};
+
+void run(CLI::App& cmd, PredictFlags& f) {
+  FT_CHECK(!f.data.data.empty(), "no data given (--data FILE)");
+  // Targets are optional here: read (and reported in the CSV) only when --target-column is given.
+  const bool with_target = cmd.count("--target-column") > 0;
+  const Dataset data = read_dataset(f.data.data, f.data.columns(with_target), f.data.read_options());
+  report_skipped_rows(data);
+  const InferenceResult r = predict_examples(f.s, data.examples, data.source);
+  write_predictions_csv(f.out, {&data.examples}, {&r.predictions}, !f.data.split_column.empty(), with_target);
+  std::printf("%lld predictions on %s (max length %d, %.1f s) written to %s\n",
+              static_cast<long long>(r.predictions.size()), r.device.c_str(), r.max_length, r.seconds, f.out.c_str());
 }
+
+}  // namespace
+
+void add_predict_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("predict", "Predictions of a saved model for every row of a data file, as CSV");
+  auto f = std::make_shared<PredictFlags>();
+  cmd->add_option("--model", f->s.model, "Model directory (e.g. runs/demo/best)")->required();
+  f->data.add(*cmd, "Data file with texts (CSV, TSV or JSONL)",
+              "Column holding a target to copy beside the predictions (optional here)");
+  cmd->add_option("--out", f->out, "CSV file to write: [split,]row,line[,id][,target],prediction")->required();
+  cmd->add_option("--tokenizer", f->s.tokenizer, "Tokenizer directory (default: the model's)");
+  cmd->add_option("--max-length", f->s.max_length,
+                  "Truncate texts to this many tokens (default: the length the model was trained with, else the "
+                  "model's maximum)");
+  cmd->add_option("--batch-size", f->s.batch_size, "Examples per batch")->capture_default_str();
+  cmd->add_option("--device", f->s.device, "cpu, cuda, cuda:N or auto")->capture_default_str();
+  cmd->add_option("--precision", f->s.precision, "fp32 or bf16 (CUDA only)")->capture_default_str();
+  cmd->add_option("--threads", f->s.threads, "CPU threads (0: all)")->capture_default_str();
+  cmd->callback([cmd, f] { run(*cmd, *f); });
+}
+
 }  // namespace ft::tools

@@ -2,7 +2,7 @@
 """Writes the committed reference files in tests/golden/ from Hugging Face's own code.
 
 Run by a developer (not by CI) with torch, transformers and tokenizers from PyPI:
-    python3 tools/make_golden.py [all|checkpoints|tokenizer|model]
+    python3 tools/make_golden.py [all|checkpoints|tokenizer|model|ops]
 Each part lives in tools/golden/<part>.py and writes below tests/golden/<part>/. Outputs are small
 and deterministic (fixed seeds); rerunning rewrites them identically.
 """
@@ -11,7 +11,7 @@ import importlib
 import pathlib
 import sys
 
-PARTS = ["checkpoints", "tokenizer", "model"]
+PARTS = ["checkpoints", "tokenizer", "model", "ops"]
 
 
 def main() -> int:

@@ -1,0 +1,102 @@
+#include "core/atomic_file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <vector>
+
+#include "core/error.h"
+
+namespace ft {
+
+namespace {
+std::string parent_dir(const std::string& path) {
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  return parent.empty() ? std::string(".") : parent.string();
+}
+
+void fsync_dir(const std::string& dir, const std::string& for_path) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  FT_CHECK(fd >= 0, for_path, ": cannot open directory ", dir, " to make the rename durable (",
+           std::strerror(errno), ")");
+  const int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  // Some filesystems do not support fsync on directories (EINVAL); the rename is still atomic.
+  FT_CHECK(rc == 0 || err == EINVAL, for_path, ": fsync of directory ", dir, " failed (", std::strerror(err), ")");
+}
+
+std::atomic<unsigned> g_temp_counter{0};
+}  // namespace
+
+AtomicFileWriter::AtomicFileWriter(std::string path) : path_(std::move(path)) {
+  FT_CHECK(!path_.empty(), "atomic write: empty destination path");
+  for (int attempt = 0; attempt < 100 && fd_ < 0; ++attempt) {
+    temp_path_ = path_ + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(g_temp_counter++);
+    fd_ = ::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd_ < 0 && errno != EEXIST) break;
+  }
+  FT_CHECK(fd_ >= 0, path_, ": cannot create temporary file ", temp_path_, " (", std::strerror(errno), ")");
+}
+
+AtomicFileWriter::~AtomicFileWriter() {
+  if (fd_ >= 0) ::close(fd_);
+  if (!committed_) ::unlink(temp_path_.c_str());
+}
+
+void AtomicFileWriter::write(const void* data, size_t bytes) {
+  FT_CHECK(fd_ >= 0 && !committed_, path_, ": write after commit");
+  const char* p = static_cast<const char*>(data);
+  while (bytes > 0) {
+    const ssize_t n = ::write(fd_, p, bytes);
+    if (n < 0 && errno == EINTR) continue;
+    FT_CHECK(n > 0, path_, ": write failed after ", written_, " bytes (", std::strerror(errno), ")");
+    p += n;
+    bytes -= static_cast<size_t>(n);
+    written_ += static_cast<size_t>(n);
+  }
+}
+
+void AtomicFileWriter::commit() {
+  FT_CHECK(fd_ >= 0 && !committed_, path_, ": commit called twice");
+  FT_CHECK(::fsync(fd_) == 0, path_, ": fsync failed (", std::strerror(errno), ")");
+  const int rc = ::close(fd_);
+  fd_ = -1;
+  FT_CHECK(rc == 0, path_, ": close failed (", std::strerror(errno), ")");
+  FT_CHECK(::rename(temp_path_.c_str(), path_.c_str()) == 0, path_, ": cannot rename ", temp_path_,
+           " into place (", std::strerror(errno), ")");
+  committed_ = true;
+  fsync_dir(parent_dir(path_), path_);
+}
+
+void write_file_atomically(const std::string& path, std::string_view bytes) {
+  AtomicFileWriter w(path);
+  w.write(bytes);
+  w.commit();
+}
+
+void copy_file_atomically(const std::string& from, const std::string& to) {
+  std::FILE* in = std::fopen(from.c_str(), "rb");
+  FT_CHECK(in, from, ": cannot open for copying (", std::strerror(errno), ")");
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> guard(in, std::fclose);
+  AtomicFileWriter w(to);
+  std::vector<char> buffer(1 << 20);
+  for (;;) {
+    const size_t n = std::fread(buffer.data(), 1, buffer.size(), in);
+    if (n > 0) w.write(buffer.data(), n);
+    if (n < buffer.size()) {
+      FT_CHECK(!std::ferror(in), from, ": read error while copying to ", to);
+      break;
+    }
+  }
+  w.commit();
+}
+
+}  // namespace ft

@@ -1,0 +1,43 @@
+// Atomic file writes: a file either keeps its old content or gets the complete new content, even
+// if the process dies or the machine loses power half way.
+//
+// The bytes go to a temporary file in the same directory ("<name>.tmp.<pid>.<n>"), which is
+// fsync'ed, renamed over the destination, and then the directory is fsync'ed so the rename itself
+// is durable. A writer that is destroyed without commit() removes its temporary file.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace ft {
+
+class AtomicFileWriter {
+ public:
+  // Creates the temporary file next to `path`; the directory must exist.
+  explicit AtomicFileWriter(std::string path);
+  ~AtomicFileWriter();  // discards the temporary file unless committed
+  AtomicFileWriter(const AtomicFileWriter&) = delete;
+  AtomicFileWriter& operator=(const AtomicFileWriter&) = delete;
+
+  void write(const void* data, size_t bytes);
+  void write(std::string_view bytes) { write(bytes.data(), bytes.size()); }
+  size_t bytes_written() const { return written_; }
+  // fsync, rename over the destination, fsync the directory. Errors name the destination.
+  void commit();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_, temp_path_;
+  int fd_ = -1;
+  size_t written_ = 0;
+  bool committed_ = false;
+};
+
+// Writes `bytes` to `path` atomically.
+void write_file_atomically(const std::string& path, std::string_view bytes);
+
+// Copies the file `from` to `to` atomically (the destination's old content survives a failure).
+void copy_file_atomically(const std::string& from, const std::string& to);
+
+}  // namespace ft

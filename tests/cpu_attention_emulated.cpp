@@ -1,0 +1,398 @@
+// The CUDA attention kernels, run on the CPU.
+//
+// cuda/attention_kernels.cuh is compiled here as plain C++ (FT_ATTN_EMULATE) and every block of
+// every launch is executed by an emulator: the block's 128 threads are cooperative fibres
+// (ucontext), __syncthreads is a barrier between them, and the warp operations the kernels use
+// (shuffles, mma.sync m16n8k16 bf16, ldmatrix .x4 .trans) are computed from the fragment layouts of
+// the PTX ISA. So the kernels' indexing, tiling, masking, online softmax, dropout streams and
+// fragment bookkeeping are checked against the CPU backend on every machine, GPU or not, with the
+// same cases and tolerances as tests/parity_attention.cpp (tests/support/attention_reference.h).
+//
+// What this cannot check: the hardware itself (that the PTX layouts are as specified, memory
+// ordering, timing), and accuracy differences of the GPU's own exp2/mma arithmetic; that is the job of
+// tests/parity_attention.cpp on a GPU. Missing barriers are probed by running the threads in
+// several different orders and requiring bitwise equal results, and shared memory starts as NaN.
+#define FT_ATTN_EMULATE 1
+#include "cuda/attention_kernels.cuh"
+
+#include <gtest/gtest.h>
+#include <ucontext.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <numeric>
+#include <vector>
+
+#include "core/dtype.h"
+#include "tests/support/attention_reference.h"
+#include "tests/support/random.h"
+
+namespace ft::cuda::attn::emu {
+namespace {
+
+[[noreturn]] void fail(const char* what) {
+  std::fprintf(stderr, "attention emulator: %s\n", what);
+  std::abort();
+}
+
+struct Barrier {
+  int n = 0, count = 0;
+  uint64_t generation = 0;
+};
+
+enum class WarpOp : int { None, ShflXor, ShflIdx, Mma, Ldmatrix };
+
+// What the 32 lanes of a warp put on the table for one warp-wide operation.
+struct WarpExchange {
+  Barrier barrier;
+  WarpOp op[32] = {};
+  float f[32] = {};
+  uint32_t a[32][4] = {};
+  uint32_t b[32][2] = {};
+  const uint16_t* row[32] = {};
+};
+
+enum class Order { Forward, Reverse, Shuffled };
+
+struct Runtime {
+  ucontext_t scheduler;
+  std::vector<ucontext_t> fibers = std::vector<ucontext_t>(kThreads);
+  std::vector<char> done = std::vector<char>(kThreads, 0);
+  int current = -1;
+  uint64_t progress = 0;  // barrier arrivals and finished threads: stalls mean deadlock
+  Barrier block_barrier;
+  WarpExchange warps[kWarps];
+  const std::function<void(int)>* body = nullptr;
+  const unsigned char* smem_begin = nullptr;
+  const unsigned char* smem_end = nullptr;
+};
+
+Runtime* g_rt = nullptr;  // the block being run (blocks run one after another)
+Order g_order = Order::Forward;
+uint64_t g_shuffle_seed = 1;
+
+constexpr size_t kStackBytes = 256 * 1024;
+std::vector<char>& stacks() {
+  static std::vector<char> s(kThreads * kStackBytes);
+  return s;
+}
+
+void yield_to_scheduler() { swapcontext(&g_rt->fibers[g_rt->current], &g_rt->scheduler); }
+
+void wait(Barrier& b) {
+  const uint64_t generation = b.generation;
+  ++g_rt->progress;
+  if (++b.count == b.n) {
+    b.count = 0;
+    ++b.generation;
+    return;
+  }
+  while (b.generation == generation) yield_to_scheduler();
+}
+
+void fiber_entry() {
+  const int tid = g_rt->current;
+  (*g_rt->body)(tid);
+  g_rt->done[tid] = 1;
+  ++g_rt->progress;
+}
+
+// Runs one block of kThreads threads to completion; `body(tid)` is the kernel body.
+void run_block(const std::function<void(int)>& body, const unsigned char* smem, size_t smem_bytes) {
+  Runtime rt;
+  rt.body = &body;
+  rt.smem_begin = smem;
+  rt.smem_end = smem + smem_bytes;
+  rt.block_barrier.n = kThreads;
+  for (WarpExchange& w : rt.warps) w.barrier.n = 32;
+  g_rt = &rt;
+  for (int t = 0; t < kThreads; ++t) {
+    getcontext(&rt.fibers[t]);
+    rt.fibers[t].uc_stack.ss_sp = stacks().data() + t * kStackBytes;
+    rt.fibers[t].uc_stack.ss_size = kStackBytes;
+    rt.fibers[t].uc_link = &rt.scheduler;
+    makecontext(&rt.fibers[t], fiber_entry, 0);
+  }
+  std::vector<int> order(kThreads);
+  std::iota(order.begin(), order.end(), 0);
+  if (g_order == Order::Reverse) std::reverse(order.begin(), order.end());
+  test::Rng rng(g_shuffle_seed++);
+  for (;;) {
+    if (g_order == Order::Shuffled)
+      for (int i = kThreads - 1; i > 0; --i) std::swap(order[i], order[rng.next() % static_cast<uint64_t>(i + 1)]);
+    const uint64_t before = rt.progress;
+    bool any = false;
+    for (int t : order) {
+      if (rt.done[t]) continue;
+      any = true;
+      rt.current = t;
+      swapcontext(&rt.scheduler, &rt.fibers[t]);
+    }
+    if (!any) break;
+    if (rt.progress == before) fail("deadlock: threads wait at different barriers (divergent __syncthreads or warp op)");
+  }
+  g_rt = nullptr;
+}
+
+WarpExchange& my_warp(int* lane) {
+  *lane = g_rt->current & 31;
+  return g_rt->warps[g_rt->current >> 5];
+}
+
+// First barrier of a warp operation: every lane has published its operands; all must be in the same op.
+void enter(WarpExchange& w, int lane, WarpOp op) {
+  w.op[lane] = op;
+  wait(w.barrier);
+  for (int l = 0; l < 32; ++l)
+    if (w.op[l] != op) fail("the lanes of a warp are in different warp operations");
+}
+// Second barrier: every lane has read its result; the table may be reused.
+void leave(WarpExchange& w) { wait(w.barrier); }
+
+}  // namespace
+
+void block_sync() { wait(g_rt->block_barrier); }
+
+float shfl_xor(float v, int lane_mask) {
+  int lane;
+  WarpExchange& w = my_warp(&lane);
+  w.f[lane] = v;
+  enter(w, lane, WarpOp::ShflXor);
+  const float r = w.f[(lane ^ lane_mask) & 31];
+  leave(w);
+  return r;
+}
+
+float shfl_idx(float v, int src_lane) {
+  int lane;
+  WarpExchange& w = my_warp(&lane);
+  w.f[lane] = v;
+  enter(w, lane, WarpOp::ShflIdx);
+  const float r = w.f[src_lane & 31];
+  leave(w);
+  return r;
+}
+
+uint16_t float_to_bf16(float f) { return bf16::from_float(f).bits; }
+
+// PTX ISA, mma.m16n8k16 with .bf16 inputs: lane l = 4g + t holds
+//   A: a[0] = (g, 2t..2t+1), a[1] = (g+8, 2t..), a[2] = (g, 2t+8..), a[3] = (g+8, 2t+8..)
+//   B: b0 = (k 2t..2t+1, n g), b1 = (k 2t+8.., n g); C/D: (g, 2t..2t+1), (g+8, 2t..2t+1)
+// with the lower k in the low 16 bits of each register.
+void mma_bf16_16816(float (&d)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
+  int lane;
+  WarpExchange& w = my_warp(&lane);
+  for (int r = 0; r < 4; ++r) w.a[lane][r] = a[r];
+  w.b[lane][0] = b0;
+  w.b[lane][1] = b1;
+  enter(w, lane, WarpOp::Mma);
+  const auto A = [&](int row, int k) {
+    const uint32_t reg = w.a[(row & 7) * 4 + ((k & 7) >> 1)][(row >> 3) + 2 * (k >> 3)];
+    return bf16_to_float(static_cast<uint16_t>(reg >> (16 * (k & 1))));
+  };
+  const auto B = [&](int k, int col) {
+    const uint32_t reg = w.b[col * 4 + ((k & 7) >> 1)][k >> 3];
+    return bf16_to_float(static_cast<uint16_t>(reg >> (16 * (k & 1))));
+  };
+  const int g = lane >> 2, t = lane & 3;
+  float out[4];
+  for (int e = 0; e < 4; ++e) {
+    const int row = g + 8 * (e >> 1), col = 2 * t + (e & 1);
+    float acc = d[e];
+    for (int k = 0; k < 16; ++k) acc += A(row, k) * B(k, col);  // bf16 products are exact in fp32
+    out[e] = acc;
+  }
+  leave(w);
+  for (int e = 0; e < 4; ++e) d[e] = out[e];
+}
+
+// PTX ISA, ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16: lane 8m + r addresses row r of matrix m;
+// with .trans, lane l = 4g + t receives elements (row 2t, col g) and (row 2t+1, col g) of matrix m in r[m].
+void ldmatrix_x4_trans(uint32_t (&r)[4], const uint16_t* row) {
+  int lane;
+  WarpExchange& w = my_warp(&lane);
+  const auto* bytes = reinterpret_cast<const unsigned char*>(row);
+  if (reinterpret_cast<uintptr_t>(row) % 16 != 0) fail("ldmatrix row address is not 16-byte aligned");
+  if (bytes < g_rt->smem_begin || bytes + 16 > g_rt->smem_end) fail("ldmatrix row address outside shared memory");
+  w.row[lane] = row;
+  enter(w, lane, WarpOp::Ldmatrix);
+  const int g = lane >> 2, t = lane & 3;
+  for (int m = 0; m < 4; ++m)
+    r[m] = static_cast<uint32_t>(w.row[8 * m + 2 * t][g]) | (static_cast<uint32_t>(w.row[8 * m + 2 * t + 1][g]) << 16);
+  leave(w);
+}
+
+namespace {
+
+// Shared memory of one block: NaN-filled (0xff bytes are NaN in fp32 and bf16), 16-byte aligned.
+struct SharedMemory {
+  std::vector<unsigned char> storage;
+  unsigned char* data = nullptr;
+  explicit SharedMemory(size_t bytes) : storage(bytes + 16, 0xff) {
+    const uintptr_t p = reinterpret_cast<uintptr_t>(storage.data());
+    data = storage.data() + ((16 - p % 16) % 16);
+  }
+};
+
+// Emulated launches: every block of the grid, one after another.
+template <class F>
+void launch(int tiles, int H, int B, size_t smem_bytes, F&& body) {
+  for (int b = 0; b < B; ++b)
+    for (int h = 0; h < H; ++h)
+      for (int tile = 0; tile < tiles; ++tile) {
+        SharedMemory smem(smem_bytes);
+        const std::function<void(int)> f = [&](int tid) { body(smem.data, tid, tile, h, b); };
+        run_block(f, smem.data, smem_bytes);
+      }
+}
+
+template <bool kBf16, int D>
+void forward_d(const Params& p) {
+  launch((p.T + kTile - 1) / kTile, p.H, p.B, forward_smem_bytes<kBf16, D>(),
+         [&](unsigned char* smem, int tid, int tile, int h, int b) { forward_body<kBf16, D>(p, smem, tid, tile, h, b); });
+}
+
+template <bool kBf16, int D>
+void backward_d(const Params& p) {
+  const int64_t rows = static_cast<int64_t>(p.B) * p.T * p.H;
+  for (int64_t block = 0; block < (rows + kWarps - 1) / kWarps; ++block) {
+    const std::function<void(int)> f = [&](int tid) { delta_body<kBf16, D>(p, tid, block); };
+    run_block(f, nullptr, 0);
+  }
+  const int tiles = (p.T + kTile - 1) / kTile;
+  launch(tiles, p.H, p.B, dq_smem_bytes<kBf16, D>(),
+         [&](unsigned char* smem, int tid, int tile, int h, int b) { dq_body<kBf16, D>(p, smem, tid, tile, h, b); });
+  launch(tiles, p.H, p.B, dkdv_smem_bytes<kBf16, D>(),
+         [&](unsigned char* smem, int tid, int tile, int h, int b) { dkdv_body<kBf16, D>(p, smem, tid, tile, h, b); });
+}
+
+// Host buffers in the kernels' element type.
+template <bool kBf16>
+std::vector<Elem<kBf16>> to_elems(const std::vector<float>& v) {
+  std::vector<Elem<kBf16>> r(v.size());
+  for (size_t i = 0; i < v.size(); ++i) r[i] = from_float<kBf16>(v[i]);
+  return r;
+}
+template <bool kBf16>
+std::vector<float> to_floats(const std::vector<Elem<kBf16>>& v) {
+  std::vector<float> r(v.size());
+  for (size_t i = 0; i < v.size(); ++i) r[i] = to_float<kBf16>(v[i]);
+  return r;
+}
+template <bool kBf16>
+std::vector<Elem<kBf16>> poisoned(size_t n) {
+  return std::vector<Elem<kBf16>>(n, from_float<kBf16>(quiet_nan()));
+}
+
+template <bool kBf16>
+Params params_of(const test::attention::Case& c, const void* qkv) {
+  const DropoutSpec d = c.dropout();
+  return make_params(c.B, c.T, c.H, c.D, qkv, c.lengths.data(), c.scale(), d.p, d.seed, d.stream, d.step);
+}
+
+template <bool kBf16>
+test::attention::Impl emulated_impl() {
+  test::attention::Impl impl;
+  impl.forward = [](const test::attention::Case& c, const std::vector<float>& qkv_f, std::vector<float>& out_f,
+                    std::vector<float>& lse) {
+    const auto qkv = to_elems<kBf16>(qkv_f);
+    auto out = poisoned<kBf16>(c.out_size());
+    lse = test::poisoned_vector<float>(c.lse_size());
+    Params p = params_of<kBf16>(c, qkv.data());
+    p.out = out.data();
+    p.lse = lse.data();
+    switch (c.D) {
+      case 32: forward_d<kBf16, 32>(p); break;
+      case 64: forward_d<kBf16, 64>(p); break;
+      case 128: forward_d<kBf16, 128>(p); break;
+      default: FAIL() << "unsupported D " << c.D;
+    }
+    out_f = to_floats<kBf16>(out);
+  };
+  impl.backward = [](const test::attention::Case& c, const std::vector<float>& qkv_f, const std::vector<float>& out_f,
+                     const std::vector<float>& lse, const std::vector<float>& dout_f, std::vector<float>& dqkv_f) {
+    const auto qkv = to_elems<kBf16>(qkv_f);
+    const auto out = to_elems<kBf16>(out_f);
+    const auto dout = to_elems<kBf16>(dout_f);
+    auto dqkv = poisoned<kBf16>(c.qkv_size());
+    std::vector<float> delta = test::poisoned_vector<float>(c.lse_size());
+    Params p = params_of<kBf16>(c, qkv.data());
+    p.out_saved = out.data();
+    p.lse_saved = lse.data();
+    p.dout = dout.data();
+    p.dqkv = dqkv.data();
+    p.delta = delta.data();
+    switch (c.D) {
+      case 32: backward_d<kBf16, 32>(p); break;
+      case 64: backward_d<kBf16, 64>(p); break;
+      case 128: backward_d<kBf16, 128>(p); break;
+      default: FAIL() << "unsupported D " << c.D;
+    }
+    dqkv_f = to_floats<kBf16>(dqkv);
+  };
+  return impl;
+}
+
+using test::attention::Case;
+
+// Small enough to emulate in seconds, large enough to cross tile boundaries (64) with odd sizes,
+// padding, a single real key, and every head size.
+std::vector<Case> emulated_cases() {
+  return {
+      {"single token", 1, 1, 1, 64, {1}, 0.0f},
+      {"MiniLM-like, ragged", 3, 77, 2, 32, {77, 5, 1}, 0.0f},
+      {"MiniLM-like, ragged, dropout", 3, 77, 2, 32, {77, 5, 1}, 0.1f},
+      {"two key tiles and a bit", 2, 130, 1, 64, {130, 65}, 0.25f},
+      {"D 128", 2, 70, 1, 128, {70, 33}, 0.0f},
+      {"D 128, dropout", 1, 70, 1, 128, {64}, 0.5f},
+  };
+}
+
+TEST(CpuAttentionEmulated, Fp32MatchesCpuBackend) {
+  for (const Case& c : emulated_cases()) test::attention::check_fp32(c, emulated_impl<false>(), false);
+}
+
+TEST(CpuAttentionEmulated, Bf16WithinTwicePlainBf16Error) {
+  for (const Case& c : emulated_cases()) test::attention::check_bf16(c, emulated_impl<true>(), false);
+}
+
+// Barriers: the result must not depend on the order in which threads run between them.
+TEST(CpuAttentionEmulated, ThreadOrderDoesNotChangeBits) {
+  for (const bool bf16 : {false, true}) {
+    const Case c{"order", 2, 70, 1, 32, {70, 40}, 0.2f};
+    const auto impl = bf16 ? emulated_impl<true>() : emulated_impl<false>();
+    const auto qkv = test::attention::random_inputs(c.qkv_size(), 7, 1.5, bf16);
+    const auto dout = test::attention::random_inputs(c.out_size(), 8, 1.0, bf16);
+    std::vector<std::vector<float>> results;
+    for (const Order order : {Order::Forward, Order::Reverse, Order::Shuffled}) {
+      g_order = order;
+      std::vector<float> out, lse, dqkv;
+      impl.forward(c, qkv, out, lse);
+      impl.backward(c, qkv, out, lse, dout, dqkv);
+      out.insert(out.end(), lse.begin(), lse.end());
+      out.insert(out.end(), dqkv.begin(), dqkv.end());
+      results.push_back(out);
+    }
+    g_order = Order::Forward;
+    test::attention::expect_bitwise_equal(results[0], results[1], bf16 ? "bf16 reverse order" : "fp32 reverse order");
+    test::attention::expect_bitwise_equal(results[0], results[2], bf16 ? "bf16 shuffled order" : "fp32 shuffled order");
+  }
+}
+
+// An out-of-range length cannot throw from a kernel: the rows it touches become NaN.
+TEST(CpuAttentionEmulated, BadLengthGivesNaNRows) {
+  Case c{"bad length", 2, 9, 1, 32, {9, 10}, 0.0f};
+  const auto impl = emulated_impl<false>();
+  const auto qkv = test::attention::random_inputs(c.qkv_size(), 9, 1.0, false);
+  std::vector<float> out, lse;
+  impl.forward(c, qkv, out, lse);
+  for (int t = 0; t < c.T; ++t) {
+    EXPECT_TRUE(std::isfinite(out[static_cast<size_t>(t) * c.C()])) << "sequence 0 is valid, row " << t;
+    EXPECT_TRUE(std::isnan(out[static_cast<size_t>(c.T + t) * c.C()])) << "sequence 1 has length 10 > T, row " << t;
+  }
+}
+
+}  // namespace
+}  // namespace ft::cuda::attn::emu

@@ -1,0 +1,60 @@
+// The data flags shared by `ftengine train`, `evaluate` and `predict`.
+#pragma once
+
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "model/dataset.h"
+
+namespace ft::tools {
+
+struct DataOptions {
+  std::string data;
+  std::string format = "auto";
+  std::string text_column = "text";
+  std::string text_pair_column;
+  std::string target_column = "target";
+  std::string split_column;
+  std::string id_column;
+  bool skip_bad_rows = false;
+
+  // `target_help` says what the target column is for in this command.
+  void add(CLI::App& cmd, const std::string& data_help, const std::string& target_help) {
+    cmd.add_option("--data", data, data_help);
+    cmd.add_option("--format", format, "Data format: auto (from the extension: .csv, .tsv, .jsonl), csv, tsv, jsonl")
+        ->capture_default_str();
+    cmd.add_option("--text-column", text_column, "Column holding the text")->capture_default_str();
+    cmd.add_option("--text-pair-column", text_pair_column,
+                   "Column holding a second text, for pairs ([CLS] a [SEP] b [SEP], token types 0 and 1)");
+    cmd.add_option("--target-column", target_column, target_help)->capture_default_str();
+    cmd.add_option("--split-column", split_column,
+                   "Column labelling each row train, valid (or validation, val, dev) or test");
+    cmd.add_option("--id-column", id_column, "Column identifying rows; copied into predictions.csv");
+    cmd.add_flag("--skip-bad-rows", skip_bad_rows,
+                 "Skip rows with a missing column, an empty text, a non-finite target, invalid UTF-8 or an unknown "
+                 "split label (and report how many) instead of stopping with an error");
+  }
+
+  DataColumns columns(bool with_target) const {
+    DataColumns c;
+    c.text = text_column;
+    c.text_pair = text_pair_column;
+    c.target = with_target ? target_column : "";
+    c.split = split_column;
+    c.id = id_column;
+    return c;
+  }
+
+  ReadOptions read_options() const {
+    ReadOptions r;
+    r.format = parse_table_format(format);
+    r.skip_bad_rows = skip_bad_rows;
+    return r;
+  }
+};
+
+// Prints how many bad rows were skipped, with the first few faults.
+void report_skipped_rows(const Dataset& data);
+
+}  // namespace ft::tools
