@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "core/backend_registry.h"
+#include "core/cpu/blas_core_type.h"
 #include "model/bert_regressor.h"
 #include "model/schedule.h"
 
@@ -300,6 +301,10 @@ void register_all() {
 }  // namespace ft
 
 int main(int argc, char** argv) {
+  // Debian's OpenBLAS falls back to SSE3 kernels on recent Xeons; this re-executes the benchmark
+  // with OPENBLAS_CORETYPE set when that happened (core/cpu/blas_core_type.h).
+  ft::cpu::reexec_with_native_blas_kernels(argv);
+  benchmark::AddCustomContext("openblas_core", ft::cpu::blas_core_name());
   ft::register_all();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

@@ -1,7 +1,7 @@
 // AdamW over the contiguous parameter buffer, exactly torch.optim.AdamW (single-tensor path), as
 // the CPU backend does it (core/cpu/adamw.cpp), operation by operation:
 //   g = grad * grad_scale (the clipping coefficient); param *= 1 - lr * wd;
-//   m = fma(1 - beta1, g - m, m); v = v * beta2 + ((1 - beta2) * g) * g;
+//   m = fma(1 - beta1, g - m, m); v = fma((1 - beta2) * g, g, v * beta2);
 //   param += ((-lr / (1 - beta1^t)) * m) / (sqrt(v) / sqrt(1 - beta2^t) + eps)
 // with the step scalars formed on the host in double and rounded once to fp32. Every device
 // operation is an explicitly rounded intrinsic (__fmul_rn, __fadd_rn, __fdiv_rn, __fsqrt_rn, fmaf)
@@ -25,9 +25,9 @@ namespace ft::cuda {
 
 namespace {
 
-constexpr int kThreads = 256;
-constexpr int kItems = 4;                         // elements per thread
-constexpr int kBlockElems = kThreads * kItems;    // elements per block
+constexpr int kAdamThreads = 256;
+constexpr int kAdamItems = 4;                         // elements per thread
+constexpr int kAdamBlockElems = kAdamThreads * kAdamItems;    // elements per block
 constexpr int kMaxSegments = 32;                  // per launch
 
 struct SegmentTable {
@@ -46,22 +46,22 @@ struct StepScalars {
 };
 
 template <class T>
-__global__ void __launch_bounds__(kThreads)
+__global__ void __launch_bounds__(kAdamThreads)
     adamw_kernel(const SegmentTable table, const StepScalars s, float* master, T* params, const T* grads, float* m,
                  float* v) {
   const int64_t blk = blockIdx.x;
   int seg = 0;
   while (seg + 1 < table.count && blk >= table.block_start[seg + 1]) ++seg;
-  const int64_t base = (blk - table.block_start[seg]) * kBlockElems;
+  const int64_t base = (blk - table.block_start[seg]) * kAdamBlockElems;
   float* p = master + table.param_offset[seg];
   T* work = params + table.param_offset[seg];
   const T* grad = grads + table.grad_offset[seg];
   float* mm = m + table.grad_offset[seg];
   float* vv = v + table.grad_offset[seg];
   const int64_t n = table.n[seg];
-#pragma unroll
-  for (int k = 0; k < kItems; ++k) {
-    const int64_t i = base + k * kThreads + threadIdx.x;
+FT_UNROLL
+  for (int k = 0; k < kAdamItems; ++k) {
+    const int64_t i = base + k * kAdamThreads + threadIdx.x;
     if (i >= n) break;
     float g = to_float(grad[i]);
     if (s.scale_grads) g = __fmul_rn(g, s.grad_scale);
@@ -69,7 +69,7 @@ __global__ void __launch_bounds__(kThreads)
     if (table.apply_decay[seg]) param = __fmul_rn(param, table.decay[seg]);
     const float mo = mm[i];
     const float mi = fmaf(s.w1, __fsub_rn(g, mo), mo);
-    const float vi = __fadd_rn(__fmul_rn(vv[i], s.b2), __fmul_rn(__fmul_rn(s.w2, g), g));
+    const float vi = fmaf(__fmul_rn(s.w2, g), g, __fmul_rn(vv[i], s.b2));
     const float denom = __fadd_rn(__fdiv_rn(__fsqrt_rn(vi), s.bias_c2_sqrt), s.eps);
     param = __fadd_rn(param, __fdiv_rn(__fmul_rn(s.neg_step_size, mi), denom));
     mm[i] = mi;
@@ -133,12 +133,12 @@ void adamw_step(const AdamWArgs<Real>& a, const Context& ctx) {
       const double wd = decimal_value(seg.weight_decay);
       table.decay[t] = static_cast<float>(1.0 - lr * wd);
       table.apply_decay[t] = wd != 0.0;
-      blocks += ceil_div(seg.count, kBlockElems);
+      blocks += ceil_div(seg.count, kAdamBlockElems);
     }
     if (table.count == 0) continue;
     table.block_start[table.count] = blocks;
     FT_CHECK(blocks <= 0x7fffffff, "adamw_step: too many parameters for one launch");
-    adamw_kernel<T><<<static_cast<unsigned>(blocks), kThreads, 0, ctx.stream>>>(
+    FT_LAUNCH(static_cast<unsigned>(blocks), kAdamThreads, 0, ctx.stream, adamw_kernel<T>)(
         table, s, a.master, dev(a.params), dev(a.grads), a.m, a.v);
     FT_CUDA_CHECK_LAUNCH();
   }
@@ -152,7 +152,7 @@ void master_to_working(const master_t<Real>* master, Real* working, int64_t n, c
     FT_CUDA_CHECK(cudaMemcpyAsync(working, master, static_cast<size_t>(n) * sizeof(float), cudaMemcpyDeviceToDevice,
                                   ctx.stream));
   } else {
-    to_working_kernel<T><<<grid_for(n, 256, ctx.sm_count), 256, 0, ctx.stream>>>(master, dev(working), n);
+    FT_LAUNCH(grid_for(n, 256, ctx.sm_count), 256, 0, ctx.stream, to_working_kernel<T>)(master, dev(working), n);
     FT_CUDA_CHECK_LAUNCH();
   }
 }

@@ -1,10 +1,10 @@
 // attention on the GPU: fused flash-style kernels, forward and backward, fp32 and bf16.
 //
 // Forward: one block of 4 warps per (64-query tile, head, sequence); the query tile stays in shared
-// memory while key/value tiles of 64 rows stream through it, only up to lengths[b] (padded key tiles
-// are never read). Online softmax (running max and sum in fp32), dropout on the probabilities from
-// the Philox stream (core/philox.h), out = P_dropped V normalised at the end; only the logsumexp is
-// saved. bf16 uses mma.sync m16n8k16 with fp32 accumulation; fp32 uses FMA (no TF32).
+// memory while key/value tiles of 64 rows stream through it (cp.async, double-buffered), only up to
+// lengths[b] (padded key tiles are never read). Online softmax (running max and sum in fp32),
+// dropout on the probabilities from the Philox stream (core/philox.h), out = P_dropped V normalised
+// at the end; only the logsumexp is saved. bf16 uses mma.sync m16n8k16 with fp32 accumulation; fp32 uses FMA (no TF32).
 // Backward (flash-attention-2, deterministic, no atomics): delta = rowsum(dout * out); one kernel
 // per key tile accumulates dK and dV over all query tiles, one kernel per query tile accumulates dQ
 // over the key tiles, each recomputing the probabilities from q, k and lse.
@@ -12,6 +12,7 @@
 // notes, the napkin math and the resource usage.
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
 
 #include "core/dtype.h"
 #include "core/error.h"
@@ -108,7 +109,8 @@ void backward_d(const Params& p, const Context& ctx) {
 template <class Real>
 void attention_forward(const AttentionForwardArgs<Real>& a, const Context& ctx) {
   constexpr bool kBf16 = std::is_same_v<Real, bf16>;
-  FT_CHECK(a.B >= 0 && a.T >= 0 && a.H >= 0, "attention_forward: negative size (B ", a.B, ", T ", a.T, ", H ", a.H, ")");
+  FT_CHECK(a.B >= 0 && a.T >= 0 && a.H >= 0, "attention_forward: negative size (B ", a.B, ", T ", a.T, ", H ", a.H,
+           ")");
   if (a.B == 0 || a.T == 0 || a.H == 0) return;
   Params p = common_params("attention_forward", a.B, a.T, a.H, a.D, a.qkv, a.lengths, a.scale, a.dropout);
   FT_CHECK(a.out != nullptr && a.lse != nullptr, "attention_forward: out or lse is null");

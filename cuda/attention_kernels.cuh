@@ -4,7 +4,8 @@
 // The bodies only touch the GPU through the few primitives in the "platform" block below, so the
 // same source also compiles as plain C++ with FT_ATTN_EMULATE defined: the includer then supplies
 // those primitives (a block barrier, warp shuffles, mma and ldmatrix with the PTX-specified
-// fragment layouts) and runs every thread of a block as a cooperative fibre. That is how these
+// fragment layouts, cp.async) and runs every thread of a block as a cooperative fibre
+// (tests/cpu_attention_emulated.cpp). That is how these
 // kernels are exercised on machines without a GPU; on a GPU, tests/parity_attention.cpp is the
 // judge.
 //
@@ -99,9 +100,6 @@ inline Params make_params(int B, int T, int H, int D, const void* qkv, const int
 // Platform: the only GPU-specific code. Device versions here; the emulator's are declared.
 // =====================================================================================
 
-struct alignas(16) U4 {
-  uint32_t x, y, z, w;
-};
 struct alignas(16) F4 {
   float x, y, z, w;
 };
@@ -115,11 +113,6 @@ FT_ATTN_FN void block_sync() { __syncthreads(); }
 FT_ATTN_FN float shfl_xor(float v, int lane_mask) { return __shfl_xor_sync(0xffffffffu, v, lane_mask); }
 FT_ATTN_FN float shfl_idx(float v, int src_lane) { return __shfl_sync(0xffffffffu, v, src_lane); }
 
-FT_ATTN_FN U4 ld16(const void* p) {
-  const uint4 v = *static_cast<const uint4*>(p);
-  return U4{v.x, v.y, v.z, v.w};
-}
-FT_ATTN_FN void st16(void* p, U4 v) { *static_cast<uint4*>(p) = make_uint4(v.x, v.y, v.z, v.w); }
 FT_ATTN_FN uint32_t ld32(const void* p) { return *static_cast<const uint32_t*>(p); }
 FT_ATTN_FN void st32(void* p, uint32_t v) { *static_cast<uint32_t*>(p) = v; }
 FT_ATTN_FN F4 ldf4(const float* p) {
@@ -169,6 +162,18 @@ FT_ATTN_FN void ldmatrix_x4_trans(uint32_t (&r)[4], const uint16_t* row) {
                : "memory");
 }
 
+// 16 bytes from global to shared memory without a register round trip (cp.async, sm_80+); with
+// valid false, 16 zero bytes (src-size 0: nothing is read from `src`, which must still be a valid
+// global address). The copies of a thread are grouped by cp_async_commit and complete at
+// cp_async_wait_all; other threads see them after a block_sync that follows the wait.
+FT_ATTN_FN void cp_async16(void* dst, const void* src, bool valid) {
+  const uint32_t addr = static_cast<uint32_t>(__cvta_generic_to_shared(dst));
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(addr), "l"(src), "r"(valid ? 16u : 0u)
+               : "memory");
+}
+FT_ATTN_FN void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
+FT_ATTN_FN void cp_async_wait_all() { asm volatile("cp.async.wait_group 0;\n" ::: "memory"); }
+
 #else  // FT_ATTN_EMULATE: the includer defines these (warp operations must be called by all 32 lanes)
 
 namespace emu {
@@ -178,6 +183,9 @@ float shfl_idx(float v, int src_lane);
 void mma_bf16_16816(float (&d)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1);
 void ldmatrix_x4_trans(uint32_t (&r)[4], const uint16_t* row);
 uint16_t float_to_bf16(float f);  // round to nearest even
+void cp_async16(void* dst, const void* src, bool valid);
+void cp_async_commit();
+void cp_async_wait_all();
 }  // namespace emu
 
 inline void block_sync() { emu::block_sync(); }
@@ -187,13 +195,10 @@ inline void mma_bf16_16816(float (&d)[4], const uint32_t (&a)[4], uint32_t b0, u
   emu::mma_bf16_16816(d, a, b0, b1);
 }
 inline void ldmatrix_x4_trans(uint32_t (&r)[4], const uint16_t* row) { emu::ldmatrix_x4_trans(r, row); }
+inline void cp_async16(void* dst, const void* src, bool valid) { emu::cp_async16(dst, src, valid); }
+inline void cp_async_commit() { emu::cp_async_commit(); }
+inline void cp_async_wait_all() { emu::cp_async_wait_all(); }
 
-inline U4 ld16(const void* p) {
-  U4 v;
-  std::memcpy(&v, p, 16);
-  return v;
-}
-inline void st16(void* p, U4 v) { std::memcpy(p, &v, 16); }
 inline uint32_t ld32(const void* p) {
   uint32_t v;
   std::memcpy(&v, p, 4);
@@ -269,9 +274,10 @@ struct TileLayout {
   static constexpr int bytes(int rows) { return rows * kStride * static_cast<int>(sizeof(E)); }
 };
 
-// Copies rows row0 .. row0 + kRows - 1 (D elements each, rows `row_elems` apart in global memory,
-// starting at `src`) into `tile`; rows at or past `row_end` are written as zeros, so padded keys and
-// rows past T contribute exactly nothing to any product (and never NaN from unread memory).
+// Starts copying rows row0 .. row0 + kRows - 1 (D elements each, rows `row_elems` apart in global
+// memory, starting at `src`) into `tile` (cp.async; complete after cp_async_wait_all). Rows at or past
+// `row_end` are written as zeros, so padded keys and rows past T contribute exactly nothing to any
+// product (and never NaN from memory that was not read).
 template <bool kBf16, int D, int kRows>
 FT_ATTN_FN void load_rows(Elem<kBf16>* __restrict__ tile, const Elem<kBf16>* __restrict__ src, int64_t row_elems,
                           int row0, int row_end, int tid) {
@@ -279,15 +285,14 @@ FT_ATTN_FN void load_rows(Elem<kBf16>* __restrict__ tile, const Elem<kBf16>* __r
   constexpr int kVecPerRow = D / TL::kVec;
   constexpr int kTotal = kRows * kVecPerRow;
   static_assert(kTotal % kThreads == 0, "whole vectors per thread");
-  // Four loads in flight per thread: fully unrolled, the compiler would hoist every load of the
-  // tile (up to 32 x 16 bytes for fp32 D = 128) above the stores and run out of registers.
-  FT_ATTN_PRAGMA(unroll 4)
+  // Not unrolled: unrolled, the compiler keeps every copy's addresses in registers across the
+  // whole kernel, which costs occupancy; issuing the copies is not the bottleneck.
+  FT_ATTN_PRAGMA(unroll 1)
   for (int k = 0; k < kTotal / kThreads; ++k) {
     const int v = tid + k * kThreads;
     const int r = v / kVecPerRow, c = (v % kVecPerRow) * TL::kVec;
-    U4 x{0u, 0u, 0u, 0u};
-    if (row0 + r < row_end) x = ld16(src + static_cast<int64_t>(row0 + r) * row_elems + c);
-    st16(tile + r * TL::kStride + c, x);
+    const bool valid = row0 + r < row_end;
+    cp_async16(tile + r * TL::kStride + c, valid ? src + static_cast<int64_t>(row0 + r) * row_elems + c : src, valid);
   }
 }
 
@@ -483,19 +488,50 @@ FT_ATTN_FN float quad_sum(float v) {
 FT_ATTN_FN bool length_ok(int L, int T) { return L >= 1 && L <= T; }
 
 // =====================================================================================
+// Pipelining. The tiles a loop streams through (K and V in the forward and dQ kernels; Q, dout,
+// lse, delta and the dropout bits in the dK/dV kernel) have kStages buffers. With two, tile n + 1
+// is copied (cp.async) while tile n is computed, and one barrier per step suffices:
+//   wait for my copies; barrier       tile n is complete and visible; everyone is done with step
+//                                     n - 1, so its buffers (those of tile n + 1) are free
+//   start copying tile n + 1          into the other buffer
+//   compute tile n
+//   dropout bits (and lse, delta) of tile n + 1, written directly into the other buffer
+// With one buffer (where two would not fit in shared memory) a second barrier before the copy of
+// tile n + 1 keeps it from overwriting tile n while it is being read.
+// =====================================================================================
+
+constexpr int kMaxPipelinedSmem = 140 * 1024;  // two stages only below this (A100: 163 KiB per block)
+
+template <int kOneStageBytes, int kStageBytes>
+constexpr int stages_for() {
+  return kOneStageBytes + kStageBytes <= kMaxPipelinedSmem ? 2 : 1;
+}
+
+// =====================================================================================
 // Forward: one block per (query tile, h, b); online softmax over key tiles 0 .. lengths[b)
 // =====================================================================================
 
 template <bool kBf16, int D>
+struct ForwardSmem {
+  static constexpr int kTileBytes = TileLayout<kBf16, D>::bytes(kTile);
+  static constexpr int kBitsBytes = kTile * (kTile / 16) * 2;
+  static constexpr int kStageBytes = 2 * kTileBytes + kBitsBytes;  // K, V, dropout bits
+  static constexpr int kStages = stages_for<kTileBytes + kStageBytes, kStageBytes>();
+  static constexpr int kBytes = kTileBytes + kStages * kStageBytes;  // Q, then the stages
+};
+
+template <bool kBf16, int D>
 constexpr int forward_smem_bytes() {
-  return 3 * TileLayout<kBf16, D>::bytes(kTile) + kTile * (kTile / 16) * 2;
+  return ForwardSmem<kBf16, D>::kBytes;
 }
 
 template <bool kBf16, int D>
 FT_ATTN_FN void forward_body(const Params& p, unsigned char* smem, int tid, int qtile, int h, int b) {
   using E = Elem<kBf16>;
   using TL = TileLayout<kBf16, D>;
+  using SM = ForwardSmem<kBf16, D>;
   constexpr int S = TL::kStride;
+  constexpr int kStages = SM::kStages;
   constexpr int kN = kTile / 8;  // n-tiles of a score row block
   constexpr int kNd = D / 8;     // n-tiles of an output row block
   const int T = p.T, C = p.C, lane = tid & 31, warp = tid >> 5, g = lane >> 2, t = lane & 3;
@@ -515,13 +551,21 @@ FT_ATTN_FN void forward_body(const Params& p, unsigned char* smem, int tid, int 
     return;
   }
 
-  E* qs = reinterpret_cast<E*>(smem);                                  // (64, S) queries i0 ..
-  E* ks = qs + kTile * S;                                              // (64, S) keys j0 ..
-  E* vs = ks + kTile * S;                                              // (64, S) values j0 ..
-  uint16_t* bits = reinterpret_cast<uint16_t*>(vs + kTile * S);        // (64, 4) dropout bits
+  // Shared: Q (64, S); per stage K (64, S), V (64, S), dropout bits (64, 4).
+  E* qs = reinterpret_cast<E*>(smem);
+  const auto ks = [&](int st) { return reinterpret_cast<E*>(smem + SM::kTileBytes + st * SM::kStageBytes); };
+  const auto vs = [&](int st) { return ks(st) + kTile * S; };
+  const auto bits = [&](int st) {
+    return reinterpret_cast<uint16_t*>(smem + SM::kTileBytes + st * SM::kStageBytes + 2 * SM::kTileBytes);
+  };
   const uint64_t bh_T = (static_cast<uint64_t>(b) * p.H + h) * static_cast<uint64_t>(T);
+  const int tiles = (L + kTile - 1) / kTile;
 
   load_rows<kBf16, D, kTile>(qs, q, ld, i0, T, tid);
+  load_rows<kBf16, D, kTile>(ks(0), k, ld, 0, L, tid);
+  load_rows<kBf16, D, kTile>(vs(0), v, ld, 0, L, tid);
+  cp_async_commit();
+  if (p.dropout) dropout_bits<kTile, kTile>(bits(0), p, bh_T, i0, 0, L, tid);
   const E* qw = qs + warp * 16 * S;  // this warp's 16 query rows
 
   float o[kNd][4];
@@ -531,17 +575,21 @@ FT_ATTN_FN void forward_body(const Params& p, unsigned char* smem, int tid, int 
   float m[2] = {-INFINITY, -INFINITY};
   float l[2] = {0.0f, 0.0f};
 
-  for (int j0 = 0; j0 < L; j0 += kTile) {
-    block_sync();  // the previous tile's readers are done (and the query tile is visible)
-    load_rows<kBf16, D, kTile>(ks, k, ld, j0, L, tid);
-    load_rows<kBf16, D, kTile>(vs, v, ld, j0, L, tid);
-    if (p.dropout) dropout_bits<kTile, kTile>(bits, p, bh_T, i0, j0, L, tid);
+  for (int kt = 0; kt < tiles; ++kt) {
+    const int st = kt % kStages, j0 = kt * kTile;
+    const bool more = kt + 1 < tiles;
+    cp_async_wait_all();
     block_sync();
+    if (kStages == 2 && more) {
+      load_rows<kBf16, D, kTile>(ks(1 - st), k, ld, j0 + kTile, L, tid);
+      load_rows<kBf16, D, kTile>(vs(1 - st), v, ld, j0 + kTile, L, tid);
+      cp_async_commit();
+    }
 
     float s[kN][4];
     FT_ATTN_PRAGMA(unroll)
     for (int n = 0; n < kN; ++n) s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.0f;
-    gemm_nt<kBf16, D, kN>(s, qw, ks, lane);
+    gemm_nt<kBf16, D, kN>(s, qw, ks(st), lane);
 
     // Scaled scores in base-2 units; keys >= L are -inf. Key j0 < L is in every row of this tile,
     // so the tile max of each row is finite and exp2(-inf - finite) = 0 handles the first tile.
@@ -571,6 +619,7 @@ FT_ATTN_FN void forward_body(const Params& p, unsigned char* smem, int tid, int 
     }
     // Unnormalised probabilities; the sum takes them before dropout (softmax is normalised over
     // all real keys), the product with V after (kept ones; the 1/(1-p) is applied at the end).
+    const uint16_t* kb = bits(st);
     FT_ATTN_PRAGMA(unroll)
     for (int n = 0; n < kN; ++n) {
       FT_ATTN_PRAGMA(unroll)
@@ -578,11 +627,21 @@ FT_ATTN_FN void forward_body(const Params& p, unsigned char* smem, int tid, int 
         const int r = e >> 1;
         float pe = fast_exp2(s[n][e] - m[r]);
         l[r] += pe;
-        if (p.dropout && !keep_bit<kTile>(bits, warp * 16 + g + 8 * r, 8 * n + 2 * t + (e & 1))) pe = 0.0f;
+        if (p.dropout && !keep_bit<kTile>(kb, warp * 16 + g + 8 * r, 8 * n + 2 * t + (e & 1))) pe = 0.0f;
         s[n][e] = pe;
       }
     }
-    gemm_rn<kBf16, D, kN, kNd>(o, s, vs, lane);
+    gemm_rn<kBf16, D, kN, kNd>(o, s, vs(st), lane);
+
+    if (more) {
+      if (kStages == 1) {
+        block_sync();  // everyone is done with this tile's K, V and bits
+        load_rows<kBf16, D, kTile>(ks(0), k, ld, j0 + kTile, L, tid);
+        load_rows<kBf16, D, kTile>(vs(0), v, ld, j0 + kTile, L, tid);
+        cp_async_commit();
+      }
+      if (p.dropout) dropout_bits<kTile, kTile>(bits((kt + 1) % kStages), p, bh_T, i0, j0 + kTile, L, tid);
+    }
   }
 
   FT_ATTN_PRAGMA(unroll)
@@ -631,15 +690,26 @@ FT_ATTN_FN void delta_body(const Params& p, int tid, int64_t block) {
 // =====================================================================================
 
 template <bool kBf16, int D>
+struct DqSmem {
+  static constexpr int kTileBytes = TileLayout<kBf16, D>::bytes(kTile);
+  static constexpr int kBitsBytes = kTile * (kTile / 16) * 2;
+  static constexpr int kStageBytes = 2 * kTileBytes + kBitsBytes;  // K, V, dropout bits
+  static constexpr int kStages = stages_for<2 * kTileBytes + kStageBytes, kStageBytes>();
+  static constexpr int kBytes = 2 * kTileBytes + kStages * kStageBytes;  // Q, dO, then the stages
+};
+
+template <bool kBf16, int D>
 constexpr int dq_smem_bytes() {
-  return 4 * TileLayout<kBf16, D>::bytes(kTile) + kTile * (kTile / 16) * 2;
+  return DqSmem<kBf16, D>::kBytes;
 }
 
 template <bool kBf16, int D>
 FT_ATTN_FN void dq_body(const Params& p, unsigned char* smem, int tid, int qtile, int h, int b) {
   using E = Elem<kBf16>;
   using TL = TileLayout<kBf16, D>;
+  using SM = DqSmem<kBf16, D>;
   constexpr int S = TL::kStride;
+  constexpr int kStages = SM::kStages;
   constexpr int kN = kTile / 8;
   constexpr int kNd = D / 8;
   const int T = p.T, C = p.C, lane = tid & 31, warp = tid >> 5, g = lane >> 2, t = lane & 3;
@@ -659,14 +729,23 @@ FT_ATTN_FN void dq_body(const Params& p, unsigned char* smem, int tid, int qtile
     return;
   }
 
-  E* qs = reinterpret_cast<E*>(smem);                              // (64, S) queries i0 ..
-  E* dos = qs + kTile * S;                                         // (64, S) dout rows i0 ..
-  E* ks = dos + kTile * S;                                         // (64, S) keys j0 ..
-  E* vs = ks + kTile * S;                                          // (64, S) values j0 ..
-  uint16_t* bits = reinterpret_cast<uint16_t*>(vs + kTile * S);    // (64, 4)
+  // Shared: Q (64, S), dO (64, S); per stage K (64, S), V (64, S), dropout bits (64, 4).
+  E* qs = reinterpret_cast<E*>(smem);
+  E* dos = qs + kTile * S;
+  const auto ks = [&](int st) { return reinterpret_cast<E*>(smem + 2 * SM::kTileBytes + st * SM::kStageBytes); };
+  const auto vs = [&](int st) { return ks(st) + kTile * S; };
+  const auto bits = [&](int st) {
+    return reinterpret_cast<uint16_t*>(smem + 2 * SM::kTileBytes + st * SM::kStageBytes + 2 * SM::kTileBytes);
+  };
+  const uint64_t bh_T = static_cast<uint64_t>(bh) * T;
+  const int tiles = (L + kTile - 1) / kTile;
 
   load_rows<kBf16, D, kTile>(qs, q, ld, i0, T, tid);
   load_rows<kBf16, D, kTile>(dos, dout, C, i0, T, tid);
+  load_rows<kBf16, D, kTile>(ks(0), k, ld, 0, L, tid);
+  load_rows<kBf16, D, kTile>(vs(0), v, ld, 0, L, tid);
+  cp_async_commit();
+  if (p.dropout) dropout_bits<kTile, kTile>(bits(0), p, bh_T, i0, 0, L, tid);
   const E* qw = qs + warp * 16 * S;
   const E* dow = dos + warp * 16 * S;
 
@@ -683,12 +762,16 @@ FT_ATTN_FN void dq_body(const Params& p, unsigned char* smem, int tid, int qtile
   FT_ATTN_PRAGMA(unroll)
   for (int n = 0; n < kNd; ++n) acc[n][0] = acc[n][1] = acc[n][2] = acc[n][3] = 0.0f;
 
-  for (int j0 = 0; j0 < L; j0 += kTile) {
+  for (int kt = 0; kt < tiles; ++kt) {
+    const int st = kt % kStages, j0 = kt * kTile;
+    const bool more = kt + 1 < tiles;
+    cp_async_wait_all();
     block_sync();
-    load_rows<kBf16, D, kTile>(ks, k, ld, j0, L, tid);
-    load_rows<kBf16, D, kTile>(vs, v, ld, j0, L, tid);
-    if (p.dropout) dropout_bits<kTile, kTile>(bits, p, static_cast<uint64_t>(bh) * T, i0, j0, L, tid);
-    block_sync();
+    if (kStages == 2 && more) {
+      load_rows<kBf16, D, kTile>(ks(1 - st), k, ld, j0 + kTile, L, tid);
+      load_rows<kBf16, D, kTile>(vs(1 - st), v, ld, j0 + kTile, L, tid);
+      cp_async_commit();
+    }
 
     float s[kN][4], dp[kN][4];
     FT_ATTN_PRAGMA(unroll)
@@ -696,8 +779,9 @@ FT_ATTN_FN void dq_body(const Params& p, unsigned char* smem, int tid, int qtile
       s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.0f;
       dp[n][0] = dp[n][1] = dp[n][2] = dp[n][3] = 0.0f;
     }
-    gemm_nt<kBf16, D, kN>(s, qw, ks, lane);
-    gemm_nt<kBf16, D, kN>(dp, dow, vs, lane);
+    gemm_nt<kBf16, D, kN>(s, qw, ks(st), lane);
+    gemm_nt<kBf16, D, kN>(dp, dow, vs(st), lane);
+    const uint16_t* kb = bits(st);
     FT_ATTN_PRAGMA(unroll)
     for (int n = 0; n < kN; ++n) {
       FT_ATTN_PRAGMA(unroll)
@@ -705,11 +789,21 @@ FT_ATTN_FN void dq_body(const Params& p, unsigned char* smem, int tid, int qtile
         const int r = e >> 1, c = 8 * n + 2 * t + (e & 1);
         const float pe = j0 + c < L ? fast_exp2(s[n][e] * p.scale_log2 - lse2[r]) : 0.0f;
         float dpe = dp[n][e];
-        if (p.dropout) dpe = keep_bit<kTile>(bits, warp * 16 + g + 8 * r, c) ? dpe * p.drop_scale : 0.0f;
+        if (p.dropout) dpe = keep_bit<kTile>(kb, warp * 16 + g + 8 * r, c) ? dpe * p.drop_scale : 0.0f;
         s[n][e] = pe * (dpe - dl[r]);  // dS
       }
     }
-    gemm_rn<kBf16, D, kN, kNd>(acc, s, ks, lane);
+    gemm_rn<kBf16, D, kN, kNd>(acc, s, ks(st), lane);
+
+    if (more) {
+      if (kStages == 1) {
+        block_sync();
+        load_rows<kBf16, D, kTile>(ks(0), k, ld, j0 + kTile, L, tid);
+        load_rows<kBf16, D, kTile>(vs(0), v, ld, j0 + kTile, L, tid);
+        cp_async_commit();
+      }
+      if (p.dropout) dropout_bits<kTile, kTile>(bits((kt + 1) % kStages), p, bh_T, i0, j0 + kTile, L, tid);
+    }
   }
 
   FT_ATTN_PRAGMA(unroll)
@@ -734,18 +828,29 @@ FT_ATTN_FN void dq_body(const Params& p, unsigned char* smem, int tid, int qtile
 // =====================================================================================
 
 template <bool kBf16, int D>
+struct DkdvSmem {
+  static constexpr int kQueryRows = dkdv_query_rows<D>();
+  static constexpr int kKeyTileBytes = TileLayout<kBf16, D>::bytes(kTile);
+  static constexpr int kQueryTileBytes = TileLayout<kBf16, D>::bytes(kQueryRows);
+  // Per stage: Q (BQ, S), dO (BQ, S), lse2 (BQ), delta (BQ), dropout bits (BQ, 4).
+  static constexpr int kStageBytes = 2 * kQueryTileBytes + 2 * kQueryRows * 4 + kQueryRows * (kTile / 16) * 2;
+  static constexpr int kStages = stages_for<2 * kKeyTileBytes + kStageBytes, kStageBytes>();
+  static constexpr int kBytes = 2 * kKeyTileBytes + kStages * kStageBytes;  // K, V, then the stages
+};
+
+template <bool kBf16, int D>
 constexpr int dkdv_smem_bytes() {
-  constexpr int BQ = dkdv_query_rows<D>();
-  return 2 * TileLayout<kBf16, D>::bytes(kTile) + 2 * TileLayout<kBf16, D>::bytes(BQ) + 2 * BQ * 4 +
-         BQ * (kTile / 16) * 2;
+  return DkdvSmem<kBf16, D>::kBytes;
 }
 
 template <bool kBf16, int D>
 FT_ATTN_FN void dkdv_body(const Params& p, unsigned char* smem, int tid, int ktile, int h, int b) {
   using E = Elem<kBf16>;
   using TL = TileLayout<kBf16, D>;
+  using SM = DkdvSmem<kBf16, D>;
   constexpr int S = TL::kStride;
-  constexpr int BQ = dkdv_query_rows<D>();
+  constexpr int kStages = SM::kStages;
+  constexpr int BQ = SM::kQueryRows;
   constexpr int kN = BQ / 8;  // n-tiles over the queries of a step
   constexpr int kNd = D / 8;
   const int T = p.T, C = p.C, lane = tid & 31, warp = tid >> 5, g = lane >> 2, t = lane & 3;
@@ -768,16 +873,37 @@ FT_ATTN_FN void dkdv_body(const Params& p, unsigned char* smem, int tid, int kti
     return;
   }
 
-  E* ks = reinterpret_cast<E*>(smem);                           // (64, S) keys j0 ..
-  E* vs = ks + kTile * S;                                       // (64, S) values j0 ..
-  E* qs = vs + kTile * S;                                       // (BQ, S) queries i0 ..
-  E* dos = qs + BQ * S;                                         // (BQ, S) dout rows i0 ..
-  float* lse2_s = reinterpret_cast<float*>(dos + BQ * S);       // (BQ) lse, base-2 units
-  float* dl_s = lse2_s + BQ;                                    // (BQ) delta
-  uint16_t* bits = reinterpret_cast<uint16_t*>(dl_s + BQ);      // (BQ, 4)
+  E* ks = reinterpret_cast<E*>(smem);  // (64, S) keys j0 ..
+  E* vs = ks + kTile * S;              // (64, S) values j0 ..
+  unsigned char* stages = smem + 2 * SM::kKeyTileBytes;
+  const auto qs = [&](int st) { return reinterpret_cast<E*>(stages + st * SM::kStageBytes); };
+  const auto dos = [&](int st) { return qs(st) + BQ * S; };
+  const auto lse2_s = [&](int st) {
+    return reinterpret_cast<float*>(stages + st * SM::kStageBytes + 2 * SM::kQueryTileBytes);
+  };
+  const auto dl_s = [&](int st) { return lse2_s(st) + BQ; };
+  const auto bits = [&](int st) { return reinterpret_cast<uint16_t*>(lse2_s(st) + 2 * BQ); };
+  const uint64_t bh_T = static_cast<uint64_t>(bh) * T;
+  const int steps = (T + BQ - 1) / BQ;
+
+  // lse (base-2 units), delta and dropout bits of the query rows i0 .. i0 + BQ - 1, into stage st.
+  const auto row_stats = [&](int st, int i0) {
+    float* l2 = lse2_s(st);
+    float* dl = dl_s(st);
+    for (int r = tid; r < BQ; r += kThreads) {
+      const int i = i0 + r;
+      l2[r] = i < T ? p.lse_saved[bh * T + i] * kLog2e : 0.0f;
+      dl[r] = i < T ? p.delta[bh * T + i] : 0.0f;
+    }
+    if (p.dropout) dropout_bits<BQ, kTile>(bits(st), p, bh_T, i0, j0, L, tid);
+  };
 
   load_rows<kBf16, D, kTile>(ks, k, ld, j0, L, tid);
   load_rows<kBf16, D, kTile>(vs, v, ld, j0, L, tid);
+  load_rows<kBf16, D, BQ>(qs(0), q, ld, 0, T, tid);
+  load_rows<kBf16, D, BQ>(dos(0), dout, C, 0, T, tid);
+  cp_async_commit();
+  row_stats(0, 0);
   const E* kw = ks + warp * 16 * S;  // this warp's 16 keys
   const E* vw = vs + warp * 16 * S;
 
@@ -788,46 +914,60 @@ FT_ATTN_FN void dkdv_body(const Params& p, unsigned char* smem, int tid, int kti
     dv_acc[n][0] = dv_acc[n][1] = dv_acc[n][2] = dv_acc[n][3] = 0.0f;
   }
 
-  for (int i0 = 0; i0 < T; i0 += BQ) {
+  for (int qt = 0; qt < steps; ++qt) {
+    const int st = qt % kStages, i0 = qt * BQ;
+    const bool more = qt + 1 < steps;
+    cp_async_wait_all();
     block_sync();
-    load_rows<kBf16, D, BQ>(qs, q, ld, i0, T, tid);
-    load_rows<kBf16, D, BQ>(dos, dout, C, i0, T, tid);
-    for (int r = tid; r < BQ; r += kThreads) {
-      const int i = i0 + r;
-      lse2_s[r] = i < T ? p.lse_saved[bh * T + i] * kLog2e : 0.0f;
-      dl_s[r] = i < T ? p.delta[bh * T + i] : 0.0f;
+    if (kStages == 2 && more) {
+      load_rows<kBf16, D, BQ>(qs(1 - st), q, ld, i0 + BQ, T, tid);
+      load_rows<kBf16, D, BQ>(dos(1 - st), dout, C, i0 + BQ, T, tid);
+      cp_async_commit();
     }
-    if (p.dropout) dropout_bits<BQ, kTile>(bits, p, static_cast<uint64_t>(bh) * T, i0, j0, L, tid);
-    block_sync();
 
-    float st[kN][4], dpt[kN][4];
+    const E* qst = qs(st);
+    const E* dost = dos(st);
+    const float* l2 = lse2_s(st);
+    const float* dl = dl_s(st);
+    const uint16_t* kb = bits(st);
+    float sT[kN][4], dpT[kN][4];
     FT_ATTN_PRAGMA(unroll)
     for (int n = 0; n < kN; ++n) {
-      st[n][0] = st[n][1] = st[n][2] = st[n][3] = 0.0f;
-      dpt[n][0] = dpt[n][1] = dpt[n][2] = dpt[n][3] = 0.0f;
+      sT[n][0] = sT[n][1] = sT[n][2] = sT[n][3] = 0.0f;
+      dpT[n][0] = dpT[n][1] = dpT[n][2] = dpT[n][3] = 0.0f;
     }
-    gemm_nt<kBf16, D, kN>(st, kw, qs, lane);    // S^T: rows = keys, columns = queries
-    gemm_nt<kBf16, D, kN>(dpt, vw, dos, lane);  // dP'^T
+    gemm_nt<kBf16, D, kN>(sT, kw, qst, lane);    // S^T: rows = keys, columns = queries
+    gemm_nt<kBf16, D, kN>(dpT, vw, dost, lane);  // dP'^T
     FT_ATTN_PRAGMA(unroll)
     for (int n = 0; n < kN; ++n) {
       FT_ATTN_PRAGMA(unroll)
       for (int e = 0; e < 4; ++e) {
-        const int c = 8 * n + 2 * t + (e & 1);      // query within the step
+        const int c = 8 * n + 2 * t + (e & 1);        // query within the step
         const int kr = warp * 16 + g + 8 * (e >> 1);  // key within the tile
         const bool valid = j0 + kr < L && i0 + c < T;
-        const float pe = valid ? fast_exp2(st[n][e] * p.scale_log2 - lse2_s[c]) : 0.0f;
-        float dpe = dpt[n][e], pd = pe;
+        const float pe = valid ? fast_exp2(sT[n][e] * p.scale_log2 - l2[c]) : 0.0f;
+        float dpe = dpT[n][e], pd = pe;
         if (p.dropout) {
-          const bool keep = keep_bit<kTile>(bits, c, kr);
+          const bool keep = keep_bit<kTile>(kb, c, kr);
           dpe = keep ? dpe * p.drop_scale : 0.0f;
           pd = keep ? pe * p.drop_scale : 0.0f;
         }
-        dpt[n][e] = pe * (dpe - dl_s[c]);  // dS^T
-        st[n][e] = pd;                     // P^T after dropout
+        dpT[n][e] = pe * (dpe - dl[c]);  // dS^T
+        sT[n][e] = pd;                   // P^T after dropout
       }
     }
-    gemm_rn<kBf16, D, kN, kNd>(dv_acc, st, dos, lane);
-    gemm_rn<kBf16, D, kN, kNd>(dk_acc, dpt, qs, lane);
+    gemm_rn<kBf16, D, kN, kNd>(dv_acc, sT, dost, lane);
+    gemm_rn<kBf16, D, kN, kNd>(dk_acc, dpT, qst, lane);
+
+    if (more) {
+      if (kStages == 1) {
+        block_sync();
+        load_rows<kBf16, D, BQ>(qs(0), q, ld, i0 + BQ, T, tid);
+        load_rows<kBf16, D, BQ>(dos(0), dout, C, i0 + BQ, T, tid);
+        cp_async_commit();
+      }
+      row_stats((qt + 1) % kStages, i0 + BQ);
+    }
   }
 
   FT_ATTN_PRAGMA(unroll)

@@ -51,10 +51,10 @@ void add_column_sums(const T* x, int rows, int cols, int ld, T* out, void* scrat
   FT_CHECK(chunks <= 65535, "column sums: ", rows, " rows are too many for one reduction");
   double* partial = static_cast<double*>(scratch);
   const dim3 grid(static_cast<unsigned>(ceil_div(cols, 32)), static_cast<unsigned>(chunks));
-  column_partials_kernel<T><<<grid, dim3(32, 8), 0, ctx.stream>>>(x, rows, cols, ld, partial);
+  FT_LAUNCH(grid, dim3(32, 8), 0, ctx.stream, column_partials_kernel<T>)(x, rows, cols, ld, partial);
   FT_CUDA_CHECK_LAUNCH();
-  column_finish_kernel<T><<<static_cast<unsigned>(ceil_div(cols, 256)), 256, 0, ctx.stream>>>(partial, chunks, cols,
-                                                                                            out);
+  FT_LAUNCH(static_cast<unsigned>(ceil_div(cols, 256)), 256, 0, ctx.stream, column_finish_kernel<T>)(
+      partial, chunks, cols, out);
   FT_CUDA_CHECK_LAUNCH();
 }
 

@@ -6,8 +6,13 @@
 // kernels for float and bf16 only, so that compile time stays small.
 #pragma once
 
+#if defined(FT_CUDA_EMULATE)
+// The kernels compiled as plain C++ and run on the CPU, thread by thread (tests only).
+#include "tests/support/cuda_emulator.h"
+#else
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
+#endif
 
 #include <cstdint>
 #include <type_traits>
@@ -16,6 +21,18 @@
 #include "core/ops.h"
 #include "core/philox.h"
 #include "cuda/cuda_check.h"
+
+// A kernel launch: FT_LAUNCH(grid, block, shared_bytes, stream, kernel)(arguments...). The same
+// source then also runs under the CPU emulator of the tests (FT_CUDA_EMULATE).
+#if defined(FT_CUDA_EMULATE)
+#define FT_LAUNCH(grid, block, smem, stream, ...) ::ft::cuda::emu::launcher(grid, block, smem, stream, __VA_ARGS__)
+#define FT_DYNAMIC_SHARED(type, name) type* name = ::ft::cuda::emu::dynamic_shared<type>()
+#define FT_UNROLL
+#else
+#define FT_LAUNCH(grid, block, smem, stream, ...) __VA_ARGS__<<<grid, block, smem, stream>>>
+#define FT_DYNAMIC_SHARED(type, name) extern __shared__ type name[]
+#define FT_UNROLL _Pragma("unroll")
+#endif
 
 namespace ft::cuda {
 
@@ -74,7 +91,7 @@ __device__ __forceinline__ void load_floats(const T* p, float (&out)[N]) {
   } else {
     static_assert(N * sizeof(T) == 16, "packed loads are 128 bits");
     const Pack<T, N> pk = *reinterpret_cast<const Pack<T, N>*>(p);
-#pragma unroll
+FT_UNROLL
     for (int i = 0; i < N; ++i) out[i] = to_float(pk.v[i]);
   }
 }
@@ -86,7 +103,7 @@ __device__ __forceinline__ void store_floats(T* p, const float (&in)[N]) {
   } else {
     static_assert(N * sizeof(T) == 16, "packed stores are 128 bits");
     Pack<T, N> pk;
-#pragma unroll
+FT_UNROLL
     for (int i = 0; i < N; ++i) pk.v[i] = from_float<T>(in[i]);
     *reinterpret_cast<Pack<T, N>*>(p) = pk;
   }
@@ -96,12 +113,12 @@ inline bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 
 
 // ---- reductions
 __device__ __forceinline__ float warp_sum(float v) {
-#pragma unroll
+FT_UNROLL
   for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
   return v;
 }
 __device__ __forceinline__ double warp_sum(double v) {
-#pragma unroll
+FT_UNROLL
   for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
   return v;
 }
@@ -117,10 +134,10 @@ __device__ __forceinline__ void dropout_bits(const DropoutSpec& d, uint64_t idx0
     const Philox4 words = philox_block(d.seed, d.stream, d.step, idx0 >> 2);
     keep[0] = uniform24(words.v[idx0 & 3u]) >= d.p;
   } else {
-#pragma unroll
+FT_UNROLL
     for (int q = 0; q < N / 4; ++q) {
       const Philox4 words = philox_block(d.seed, d.stream, d.step, (idx0 >> 2) + static_cast<uint64_t>(q));
-#pragma unroll
+FT_UNROLL
       for (int j = 0; j < 4; ++j) keep[4 * q + j] = uniform24(words.v[j]) >= d.p;
     }
   }

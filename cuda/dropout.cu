@@ -9,10 +9,10 @@ namespace ft::cuda {
 
 namespace {
 
-constexpr int kThreads = 256;
+constexpr int kDropoutThreads = 256;
 
 template <class T, int V>
-__global__ void __launch_bounds__(kThreads) dropout_kernel(T* x, int64_t n, const DropoutSpec d, float scale) {
+__global__ void __launch_bounds__(kDropoutThreads) dropout_kernel(T* x, int64_t n, const DropoutSpec d, float scale) {
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   const int64_t first = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   const int64_t packs = V > 1 ? n / V : 0;
@@ -21,7 +21,7 @@ __global__ void __launch_bounds__(kThreads) dropout_kernel(T* x, int64_t n, cons
     bool keep[V];
     load_floats<V>(x + i * V, v);
     dropout_bits<V>(d, static_cast<uint64_t>(i * V), keep);
-#pragma unroll
+FT_UNROLL
     for (int j = 0; j < V; ++j) v[j] = keep[j] ? v[j] * scale : 0.0f;
     store_floats<V>(x + i * V, v);
   }
@@ -39,11 +39,11 @@ void dropout_in_place(const DropoutArgs<Real>& a, const Context& ctx) {
   constexpr int V = kPack<T>;
   const float scale = dropout_scale(a.dropout);
   const bool vec = aligned16(a.x);
-  const unsigned grid = grid_for(vec ? ceil_div(a.n, V) : a.n, kThreads, ctx.sm_count);
+  const unsigned grid = grid_for(vec ? ceil_div(a.n, V) : a.n, kDropoutThreads, ctx.sm_count);
   if (vec)
-    dropout_kernel<T, V><<<grid, kThreads, 0, ctx.stream>>>(dev(a.x), a.n, a.dropout, scale);
+    FT_LAUNCH(grid, kDropoutThreads, 0, ctx.stream, dropout_kernel<T, V>)(dev(a.x), a.n, a.dropout, scale);
   else
-    dropout_kernel<T, 1><<<grid, kThreads, 0, ctx.stream>>>(dev(a.x), a.n, a.dropout, scale);
+    FT_LAUNCH(grid, kDropoutThreads, 0, ctx.stream, dropout_kernel<T, 1>)(dev(a.x), a.n, a.dropout, scale);
   FT_CUDA_CHECK_LAUNCH();
 }
 

@@ -147,17 +147,16 @@ template <class T>
 void scatter_rows(const int32_t* index, int limit, int n, int C, const EmbeddingScratch& s, T* table,
                   const Context& ctx) {
   const int bits = key_bits(limit);
-  scatter_keys_kernel<<<static_cast<unsigned>(ceil_div(n, 256)), 256, 0, ctx.stream>>>(index, n, limit, s.keys_in,
-                                                                                      s.rows_in);
+  FT_LAUNCH(static_cast<unsigned>(ceil_div(n, 256)), 256, 0, ctx.stream, scatter_keys_kernel)(
+      index, n, limit, s.keys_in, s.rows_in);
   FT_CUDA_CHECK_LAUNCH();
   sort_rows_by_key(s.sort_temp, s.sort_temp_bytes, s.keys_in, s.keys_out, s.rows_in, s.rows_out, n, bits, ctx.stream);
   const dim3 grid(static_cast<unsigned>(ceil_div(C, kScatterThreads)), static_cast<unsigned>(ceil_div(n, kChunk)));
-  scatter_chunks_kernel<T><<<grid, kScatterThreads, 0, ctx.stream>>>(s.keys_out, s.rows_out, n, C,
-                                                                     static_cast<uint32_t>(limit), s.ds, table, s.head,
-                                                                     s.tail);
+  FT_LAUNCH(grid, kScatterThreads, 0, ctx.stream, scatter_chunks_kernel<T>)(
+      s.keys_out, s.rows_out, n, C, static_cast<uint32_t>(limit), s.ds, table, s.head, s.tail);
   FT_CUDA_CHECK_LAUNCH();
-  scatter_carry_kernel<T><<<grid, kScatterThreads, 0, ctx.stream>>>(s.keys_out, n, C, static_cast<uint32_t>(limit),
-                                                                    s.head, s.tail, table);
+  FT_LAUNCH(grid, kScatterThreads, 0, ctx.stream, scatter_carry_kernel<T>)(
+      s.keys_out, n, C, static_cast<uint32_t>(limit), s.head, s.tail, table);
   FT_CUDA_CHECK_LAUNCH();
 }
 
@@ -241,7 +240,8 @@ void embedding_backward(const EmbeddingBackwardArgs<Real>& a, const Context& ctx
   launch_ln_rows_backward(p, s.ln, ctx);
   if (a.dpos) {
     const int64_t work = static_cast<int64_t>(a.T) * C;
-    dpos_kernel<T><<<static_cast<unsigned>(ceil_div(work, 256)), 256, 0, ctx.stream>>>(s.ds, a.B, a.T, C, dev(a.dpos));
+    FT_LAUNCH(static_cast<unsigned>(ceil_div(work, 256)), 256, 0, ctx.stream, dpos_kernel<T>)(
+        s.ds, a.B, a.T, C, dev(a.dpos));
     FT_CUDA_CHECK_LAUNCH();
   }
   if (a.dword) scatter_rows(a.input_ids, a.vocab, N, C, s, dev(a.dword), ctx);

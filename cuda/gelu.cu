@@ -14,7 +14,7 @@ namespace {
 
 constexpr float kSqrtHalf = 0.70710678118654752440f;    // 1 / sqrt(2)
 constexpr float kInvSqrt2Pi = 0.39894228040143267794f;  // 1 / sqrt(2 pi)
-constexpr int kThreads = 256;
+constexpr int kGeluThreads = 256;
 
 __device__ __forceinline__ float gelu(float x) { return x * 0.5f * (1.0f + erff(x * kSqrtHalf)); }
 
@@ -26,14 +26,14 @@ __device__ __forceinline__ float gelu_grad(float x, float dy) {
 
 // V elements per access; packs = n / V when vectorised (0 otherwise), the rest element-wise.
 template <class T, int V>
-__global__ void __launch_bounds__(kThreads) gelu_forward_kernel(const T* x, T* y, int64_t n) {
+__global__ void __launch_bounds__(kGeluThreads) gelu_forward_kernel(const T* x, T* y, int64_t n) {
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   const int64_t first = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   const int64_t packs = V > 1 ? n / V : 0;
   for (int64_t i = first; i < packs; i += stride) {
     float v[V];
     load_floats<V>(x + i * V, v);
-#pragma unroll
+FT_UNROLL
     for (int j = 0; j < V; ++j) v[j] = gelu(v[j]);
     store_floats<V>(y + i * V, v);
   }
@@ -41,7 +41,7 @@ __global__ void __launch_bounds__(kThreads) gelu_forward_kernel(const T* x, T* y
 }
 
 template <class T, int V>
-__global__ void __launch_bounds__(kThreads) gelu_backward_kernel(const T* x, const T* dy, T* dx, int64_t n) {
+__global__ void __launch_bounds__(kGeluThreads) gelu_backward_kernel(const T* x, const T* dy, T* dx, int64_t n) {
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   const int64_t first = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   const int64_t packs = V > 1 ? n / V : 0;
@@ -49,7 +49,7 @@ __global__ void __launch_bounds__(kThreads) gelu_backward_kernel(const T* x, con
     float v[V], g[V];
     load_floats<V>(x + i * V, v);
     load_floats<V>(dy + i * V, g);
-#pragma unroll
+FT_UNROLL
     for (int j = 0; j < V; ++j) v[j] = gelu_grad(v[j], g[j]);
     store_floats<V>(dx + i * V, v);
   }
@@ -65,11 +65,11 @@ void gelu_forward(const GeluForwardArgs<Real>& a, const Context& ctx) {
   if (a.n == 0) return;
   constexpr int V = kPack<T>;
   const bool vec = aligned16(a.x) && aligned16(a.y);
-  const unsigned grid = grid_for(vec ? ceil_div(a.n, V) : a.n, kThreads, ctx.sm_count);
+  const unsigned grid = grid_for(vec ? ceil_div(a.n, V) : a.n, kGeluThreads, ctx.sm_count);
   if (vec)
-    gelu_forward_kernel<T, V><<<grid, kThreads, 0, ctx.stream>>>(dev(a.x), dev(a.y), a.n);
+    FT_LAUNCH(grid, kGeluThreads, 0, ctx.stream, gelu_forward_kernel<T, V>)(dev(a.x), dev(a.y), a.n);
   else
-    gelu_forward_kernel<T, 1><<<grid, kThreads, 0, ctx.stream>>>(dev(a.x), dev(a.y), a.n);
+    FT_LAUNCH(grid, kGeluThreads, 0, ctx.stream, gelu_forward_kernel<T, 1>)(dev(a.x), dev(a.y), a.n);
   FT_CUDA_CHECK_LAUNCH();
 }
 
@@ -79,11 +79,11 @@ void gelu_backward(const GeluBackwardArgs<Real>& a, const Context& ctx) {
   if (a.n == 0) return;
   constexpr int V = kPack<T>;
   const bool vec = aligned16(a.x) && aligned16(a.dy) && aligned16(a.dx);
-  const unsigned grid = grid_for(vec ? ceil_div(a.n, V) : a.n, kThreads, ctx.sm_count);
+  const unsigned grid = grid_for(vec ? ceil_div(a.n, V) : a.n, kGeluThreads, ctx.sm_count);
   if (vec)
-    gelu_backward_kernel<T, V><<<grid, kThreads, 0, ctx.stream>>>(dev(a.x), dev(a.dy), dev(a.dx), a.n);
+    FT_LAUNCH(grid, kGeluThreads, 0, ctx.stream, gelu_backward_kernel<T, V>)(dev(a.x), dev(a.dy), dev(a.dx), a.n);
   else
-    gelu_backward_kernel<T, 1><<<grid, kThreads, 0, ctx.stream>>>(dev(a.x), dev(a.dy), dev(a.dx), a.n);
+    FT_LAUNCH(grid, kGeluThreads, 0, ctx.stream, gelu_backward_kernel<T, 1>)(dev(a.x), dev(a.dy), dev(a.dx), a.n);
   FT_CUDA_CHECK_LAUNCH();
 }
 

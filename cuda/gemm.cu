@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "core/error.h"
+#include "core/logging.h"
 #include "cuda/common.cuh"
 
 namespace ft::cuda {
@@ -36,6 +37,7 @@ struct Plan {
   cublasLtMatrixLayout_t a = nullptr, b = nullptr, d = nullptr;
   cublasLtMatmulAlgo_t algo{};
   bool bias_epilogue = false;  // false with a bias: the bias is added by bias_add_kernel
+  bool fallback = false;       // cuBLASLt has no algorithm: simple_gemm_kernel runs instead
   ~Plan() {
     if (desc) cublasLtMatmulDescDestroy(desc);
     if (a) cublasLtMatrixLayoutDestroy(a);
@@ -63,7 +65,8 @@ bool find_algo(const GemmCall& g, const Context& ctx, bool with_bias, Plan& plan
   FT_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_TRANSA, &g.ta, sizeof(g.ta)));
   FT_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_TRANSB, &g.tb, sizeof(g.tb)));
   const cublasLtEpilogue_t epilogue = with_bias ? CUBLASLT_EPILOGUE_BIAS : CUBLASLT_EPILOGUE_DEFAULT;
-  FT_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_EPILOGUE, &epilogue, sizeof(epilogue)));
+  FT_CUBLAS_CHECK(
+      cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_EPILOGUE, &epilogue, sizeof(epilogue)));
   if (with_bias)  // the heuristic reads the pointer's alignment
     FT_CUBLAS_CHECK(
         cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &g.bias, sizeof(g.bias)));
@@ -74,18 +77,15 @@ bool find_algo(const GemmCall& g, const Context& ctx, bool with_bias, Plan& plan
     cublasLtMatmulPreference_t p;
     ~PrefGuard() { cublasLtMatmulPreferenceDestroy(p); }
   } guard{pref};
-  const uint64_t ws = ctx.cublaslt_workspace_bytes;
-  FT_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof(ws)));
-  const uint32_t align_a = static_cast<uint32_t>(alignment_of(g.a)), align_b = static_cast<uint32_t>(alignment_of(g.b)),
-                 align_d = static_cast<uint32_t>(alignment_of(g.d));
-  FT_CUBLAS_CHECK(
-      cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, &align_a, sizeof(align_a)));
-  FT_CUBLAS_CHECK(
-      cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, &align_b, sizeof(align_b)));
-  FT_CUBLAS_CHECK(
-      cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, &align_d, sizeof(align_d)));
-  FT_CUBLAS_CHECK(
-      cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &align_d, sizeof(align_d)));
+  auto set_pref = [&](cublasLtMatmulPreferenceAttributes_t attr, const auto& value) {
+    FT_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref, attr, &value, sizeof(value)));
+  };
+  set_pref(CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, static_cast<uint64_t>(ctx.cublaslt_workspace_bytes));
+  const uint32_t align_d = static_cast<uint32_t>(alignment_of(g.d));
+  set_pref(CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, static_cast<uint32_t>(alignment_of(g.a)));
+  set_pref(CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, static_cast<uint32_t>(alignment_of(g.b)));
+  set_pref(CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, align_d);
+  set_pref(CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, align_d);
 
   cublasLtMatmulHeuristicResult_t result{};
   int found = 0;
@@ -107,8 +107,44 @@ std::unique_ptr<Plan> make_plan(const GemmCall& g, const Context& ctx) {
   FT_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&plan->d, g.d_type, g.m, g.n, g.ldd));
   if (g.bias && find_algo(g, ctx, true, *plan)) return plan;
   if (find_algo(g, ctx, false, *plan)) return plan;
-  FT_THROW("cuBLASLt has no algorithm for a ", type_name(g.ab_type), " -> ", type_name(g.d_type), " GEMM of m=", g.m,
-           " n=", g.n, " k=", g.k, " (lda=", g.lda, " ldb=", g.ldb, " ldd=", g.ldd, ") on device ", ctx.device);
+  // Unusual alignments (a bf16 pointer off its 16-byte boundary) can leave cuBLASLt without an
+  // algorithm; the model's buffers never are, so this is for odd callers: slow but correct.
+  FT_LOG_WARN("cuBLASLt has no algorithm for a ", type_name(g.ab_type), " -> ", type_name(g.d_type), " GEMM of m=",
+              g.m, " n=", g.n, " k=", g.k, " (alignments ", alignment_of(g.a), "/", alignment_of(g.b), "/",
+              alignment_of(g.d), " bytes); using the simple fallback kernel");
+  plan->fallback = true;
+  return plan;
+}
+
+// D = alpha op(A) op(B) + beta D (+ bias), one thread per output, fp32 accumulation in k order.
+template <class TA, class TD>
+__global__ void simple_gemm_kernel(bool ta, bool tb, int m, int n, int k, const TA* a, int lda, const TA* b, int ldb,
+                                   TD* d, int ldd, float alpha, float beta, const TD* bias) {
+  const int i = blockIdx.x * blockDim.x + threadIdx.x;
+  const int j = blockIdx.y * blockDim.y + threadIdx.y;
+  if (i >= m || j >= n) return;
+  float acc = 0.0f;
+  for (int p = 0; p < k; ++p) {
+    const float x = to_float(ta ? a[static_cast<int64_t>(i) * lda + p] : a[static_cast<int64_t>(p) * lda + i]);
+    const float y = to_float(tb ? b[static_cast<int64_t>(p) * ldb + j] : b[static_cast<int64_t>(j) * ldb + p]);
+    acc += x * y;
+  }
+  TD* out = d + static_cast<int64_t>(j) * ldd + i;
+  float v = alpha * acc;
+  if (beta != 0.0f) v += beta * to_float(*out);
+  if (bias) v += to_float(bias[i]);
+  *out = from_float<TD>(v);
+}
+
+template <class TA, class TD>
+void launch_simple_gemm(const GemmCall& g, const Context& ctx) {
+  const dim3 block(16, 16);
+  const dim3 grid(static_cast<unsigned>(ceil_div(g.m, 16)), static_cast<unsigned>(ceil_div(g.n, 16)));
+  FT_LAUNCH(grid, block, 0, ctx.stream, simple_gemm_kernel<TA, TD>)(
+      g.ta == CUBLAS_OP_T, g.tb == CUBLAS_OP_T, g.m, g.n, g.k, static_cast<const TA*>(g.a), g.lda,
+      static_cast<const TA*>(g.b), g.ldb, static_cast<TD*>(g.d), g.ldd, g.alpha, g.beta,
+      static_cast<const TD*>(g.bias));
+  FT_CUDA_CHECK_LAUNCH();
 }
 
 // D[i + j * ldd] += bias[i] (column-major m x n): the bias when the epilogue could not take it.
@@ -150,6 +186,13 @@ void gemm(const GemmCall& g, const Context& ctx) {
   auto it = cache.find(key);
   if (it == cache.end()) it = cache.emplace(key, make_plan(g, ctx)).first;
   Plan& plan = *it->second;
+  if (plan.fallback) {
+    FT_CHECK(g.n <= 65535 * 16, "gemm: n = ", g.n, " is too large for the fallback kernel");
+    if (g.ab_type == CUDA_R_32F) launch_simple_gemm<float, float>(g, ctx);
+    else if (g.d_type == CUDA_R_32F) launch_simple_gemm<__nv_bfloat16, float>(g, ctx);
+    else launch_simple_gemm<__nv_bfloat16, __nv_bfloat16>(g, ctx);
+    return;
+  }
   if (plan.bias_epilogue)
     FT_CUBLAS_CHECK(
         cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &g.bias, sizeof(g.bias)));
@@ -160,12 +203,11 @@ void gemm(const GemmCall& g, const Context& ctx) {
     const int64_t total = static_cast<int64_t>(g.m) * g.n;
     const unsigned blocks = static_cast<unsigned>(ceil_div(total, 256));
     if (g.d_type == CUDA_R_32F)
-      bias_add_kernel<float><<<blocks, 256, 0, ctx.stream>>>(static_cast<float*>(g.d), static_cast<const float*>(g.bias),
-                                                            g.m, g.n, g.ldd);
+      FT_LAUNCH(blocks, 256, 0, ctx.stream, bias_add_kernel<float>)(
+          static_cast<float*>(g.d), static_cast<const float*>(g.bias), g.m, g.n, g.ldd);
     else
-      bias_add_kernel<__nv_bfloat16><<<blocks, 256, 0, ctx.stream>>>(static_cast<__nv_bfloat16*>(g.d),
-                                                                    static_cast<const __nv_bfloat16*>(g.bias), g.m,
-                                                                    g.n, g.ldd);
+      FT_LAUNCH(blocks, 256, 0, ctx.stream, bias_add_kernel<__nv_bfloat16>)(
+          static_cast<__nv_bfloat16*>(g.d), static_cast<const __nv_bfloat16*>(g.bias), g.m, g.n, g.ldd);
     FT_CUDA_CHECK_LAUNCH();
   }
 }

@@ -75,13 +75,13 @@ __device__ __forceinline__ void load_row_sum(const T* a, const T* b, const T* c,
   if (b) {
     float t[V];
     load_floats<V>(b + col, t);
-#pragma unroll
+FT_UNROLL
     for (int i = 0; i < V; ++i) v[i] += t[i];
   }
   if (c) {
     float t[V];
     load_floats<V>(c + col, t);
-#pragma unroll
+FT_UNROLL
     for (int i = 0; i < V; ++i) v[i] += t[i];
   }
 }
@@ -89,7 +89,7 @@ __device__ __forceinline__ void load_row_sum(const T* a, const T* b, const T* c,
 // Rounds to T and back: the value a saved T tensor holds.
 template <class T, int V>
 __device__ __forceinline__ void round_to(float (&v)[V]) {
-#pragma unroll
+FT_UNROLL
   for (int i = 0; i < V; ++i) v[i] = to_float(from_float<T>(v[i]));
 }
 
@@ -117,7 +117,7 @@ __global__ void __launch_bounds__(kFwdWarps * 32)
 
   // pass 1: the (rounded, saved) sum and its mean
   float acc = 0.0f;
-#pragma unroll
+FT_UNROLL
   for (int k = 0; k < kCache; ++k) {
     const int col = k * kStride + lane * V;
     if (col < C) {
@@ -126,7 +126,7 @@ __global__ void __launch_bounds__(kFwdWarps * 32)
         round_to<T>(cache[k]);
         store_floats<V>(sum_row + col, cache[k]);
       }
-#pragma unroll
+FT_UNROLL
       for (int i = 0; i < V; ++i) acc += cache[k][i];
     }
   }
@@ -137,18 +137,18 @@ __global__ void __launch_bounds__(kFwdWarps * 32)
       round_to<T>(v);
       store_floats<V>(sum_row + col, v);
     }
-#pragma unroll
+FT_UNROLL
     for (int i = 0; i < V; ++i) acc += v[i];
   }
   const float mean = warp_sum(acc) / static_cast<float>(C);
 
   // pass 2: biased variance of x - mean
   acc = 0.0f;
-#pragma unroll
+FT_UNROLL
   for (int k = 0; k < kCache; ++k) {
     const int col = k * kStride + lane * V;
     if (col < C) {
-#pragma unroll
+FT_UNROLL
       for (int i = 0; i < V; ++i) {
         const float d = cache[k][i] - mean;
         acc += d * d;
@@ -159,7 +159,7 @@ __global__ void __launch_bounds__(kFwdWarps * 32)
     float v[V];
     load_row_sum<V>(a, b, c, col, v);
     if (sum_row) round_to<T>(v);
-#pragma unroll
+FT_UNROLL
     for (int i = 0; i < V; ++i) {
       const float d = v[i] - mean;
       acc += d * d;
@@ -179,17 +179,17 @@ __global__ void __launch_bounds__(kFwdWarps * 32)
     float g[V], be[V];
     load_floats<V>(p.gamma + col, g);
     load_floats<V>(p.beta + col, be);
-#pragma unroll
+FT_UNROLL
     for (int i = 0; i < V; ++i) v[i] = (v[i] - mean) * rstd * g[i] + be[i];
     if (drop) {
       bool keep[V];
       dropout_bits<V>(p.dropout, static_cast<uint64_t>(off + col), keep);
-#pragma unroll
+FT_UNROLL
       for (int i = 0; i < V; ++i) v[i] = keep[i] ? v[i] * scale : 0.0f;
     }
     store_floats<V>(p.out + off + col, v);
   };
-#pragma unroll
+FT_UNROLL
   for (int k = 0; k < kCache; ++k) {
     const int col = k * kStride + lane * V;
     if (col < C) emit(col, cache[k]);
@@ -207,7 +207,7 @@ __global__ void __launch_bounds__(kFwdWarps * 32)
 template <class T, int V, int kCache>
 __global__ void __launch_bounds__(kBwdMaxWarps * 32)
     ln_rows_backward_kernel(const LnRowsBackward<T> p, float* block_partials, DeviceStatus* status) {
-  extern __shared__ float smem[];
+  FT_DYNAMIC_SHARED(float, smem);
   const int lane = threadIdx.x & 31;
   const int warp = threadIdx.x >> 5;
   const int warps = blockDim.x >> 5;
@@ -245,10 +245,10 @@ __global__ void __launch_bounds__(kBwdMaxWarps * 32)
       if (drop) {
         bool keep[V];
         dropout_bits<V>(p.dropout, static_cast<uint64_t>(off + col), keep);
-#pragma unroll
+FT_UNROLL
         for (int i = 0; i < V; ++i) d[i] = keep[i] ? d[i] * scale : 0.0f;
       }
-#pragma unroll
+FT_UNROLL
       for (int i = 0; i < V; ++i) {
         xh[i] = (xh[i] - m) * r;
         g[i] = d[i] * ga[i];
@@ -261,7 +261,7 @@ __global__ void __launch_bounds__(kBwdMaxWarps * 32)
       }
     };
     float sum_g = 0.0f, sum_gx = 0.0f;
-#pragma unroll
+FT_UNROLL
     for (int k = 0; k < kCache; ++k) {
       const int col = k * kStride + lane * V;
       if (col < C) pass1(col, xh_cache[k], g_cache[k], sum_g, sum_gx);
@@ -277,22 +277,22 @@ __global__ void __launch_bounds__(kBwdMaxWarps * 32)
     // din = rstd * (g - mean(g) - xhat * mean(g * xhat))
     auto pass2 = [&](int col, const float (&xh)[V], const float (&g)[V]) {
       float dv[V];
-#pragma unroll
+FT_UNROLL
       for (int i = 0; i < V; ++i) dv[i] = r * (g[i] - mean_g - xh[i] * mean_gx);
       if (p.din_f32) {
-#pragma unroll
+FT_UNROLL
         for (int i = 0; i < V; ++i) p.din_f32[off + col + i] = dv[i];
       } else {
         if (p.din_accumulate) {
           float prev[V];
           load_floats<V>(p.din + off + col, prev);
-#pragma unroll
+FT_UNROLL
           for (int i = 0; i < V; ++i) dv[i] += prev[i];
         }
         store_floats<V>(p.din + off + col, dv);
       }
     };
-#pragma unroll
+FT_UNROLL
     for (int k = 0; k < kCache; ++k) {
       const int col = k * kStride + lane * V;
       if (col < C) pass2(col, xh_cache[k], g_cache[k]);
@@ -306,10 +306,10 @@ __global__ void __launch_bounds__(kBwdMaxWarps * 32)
       if (drop) {
         bool keep[V];
         dropout_bits<V>(p.dropout, static_cast<uint64_t>(off + col), keep);
-#pragma unroll
+FT_UNROLL
         for (int i = 0; i < V; ++i) d[i] = keep[i] ? d[i] * scale : 0.0f;
       }
-#pragma unroll
+FT_UNROLL
       for (int i = 0; i < V; ++i) {
         xh[i] = (xh[i] - m) * r;
         g[i] = d[i] * ga[i];
@@ -391,11 +391,11 @@ void launch_ln_rows_forward(const LnRowsForward<T>& p, const Context& ctx) {
   const dim3 grid(static_cast<unsigned>(ceil_div(p.N, kFwdWarps)));
   const dim3 block(kFwdWarps * 32);
   if (vec && p.C <= 32 * kCacheFloats)
-    ln_rows_forward_kernel<T, V, kCacheFloats / V><<<grid, block, 0, ctx.stream>>>(p, ctx.status);
+    FT_LAUNCH(grid, block, 0, ctx.stream, ln_rows_forward_kernel<T, V, kCacheFloats / V>)(p, ctx.status);
   else if (vec)
-    ln_rows_forward_kernel<T, V, 0><<<grid, block, 0, ctx.stream>>>(p, ctx.status);
+    FT_LAUNCH(grid, block, 0, ctx.stream, ln_rows_forward_kernel<T, V, 0>)(p, ctx.status);
   else
-    ln_rows_forward_kernel<T, 1, 0><<<grid, block, 0, ctx.stream>>>(p, ctx.status);
+    FT_LAUNCH(grid, block, 0, ctx.stream, ln_rows_forward_kernel<T, 1, 0>)(p, ctx.status);
   FT_CUDA_CHECK_LAUNCH();
 }
 
@@ -430,7 +430,7 @@ void launch_ln_rows_backward(const LnRowsBackward<T>& p, void* scratch, const Co
                " needs ", smem, " bytes of shared memory per block; this GPU allows ", optin);
       FT_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem)));
     }
-    kernel<<<blocks, warps * 32, smem, ctx.stream>>>(p, partials, ctx.status);
+    FT_LAUNCH(blocks, warps * 32, smem, ctx.stream, kernel)(p, partials, ctx.status);
     FT_CUDA_CHECK_LAUNCH();
   };
   if (vec && p.C <= 32 * kCacheFloats)
@@ -442,7 +442,7 @@ void launch_ln_rows_backward(const LnRowsBackward<T>& p, void* scratch, const Co
 
   if (params) {
     const dim3 grid(static_cast<unsigned>(ceil_div(p.C, 32)));
-    ln_param_grads_kernel<T><<<grid, dim3(32, 8), 0, ctx.stream>>>(partials, blocks, p.C, p.dgamma, p.dbeta);
+    FT_LAUNCH(grid, dim3(32, 8), 0, ctx.stream, ln_param_grads_kernel<T>)(partials, blocks, p.C, p.dgamma, p.dbeta);
     FT_CUDA_CHECK_LAUNCH();
   }
 }

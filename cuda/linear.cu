@@ -33,8 +33,8 @@ void linear_forward(const LinearForwardArgs<Real>& a, const Context& ctx) {
   if (a.N == 0 || a.out == 0) return;
   if (a.in == 0) {
     const int64_t total = static_cast<int64_t>(a.N) * a.out;
-    fill_rows_kernel<T><<<static_cast<unsigned>(ceil_div(total, 256)), 256, 0, ctx.stream>>>(dev(a.y), dev(a.b), a.N,
-                                                                                            a.out);
+    FT_LAUNCH(static_cast<unsigned>(ceil_div(total, 256)), 256, 0, ctx.stream, fill_rows_kernel<T>)(
+        dev(a.y), dev(a.b), a.N, a.out);
     FT_CUDA_CHECK_LAUNCH();
     return;
   }

@@ -55,8 +55,8 @@ void pooler_forward(const PoolerForwardArgs<Real>& a, const Context& ctx) {
   g.d_type = CUDA_R_32F;
   gemm(g, ctx);
   const int64_t n = static_cast<int64_t>(a.B) * a.C;
-  tanh_bias_kernel<T><<<static_cast<unsigned>(ceil_div(n, 256)), 256, 0, ctx.stream>>>(z, dev(a.b), dev(a.pooled), a.B,
-                                                                                      a.C);
+  FT_LAUNCH(static_cast<unsigned>(ceil_div(n, 256)), 256, 0, ctx.stream, tanh_bias_kernel<T>)(
+      z, dev(a.b), dev(a.pooled), a.B, a.C);
   FT_CUDA_CHECK_LAUNCH();
 }
 
@@ -73,8 +73,8 @@ void pooler_backward(const PoolerBackwardArgs<Real>& a, const Context& ctx) {
   T* dz = carve.take<T>(n);  // (B, C) gradient before tanh
   void* sums = carve.take<char>(a.db ? column_sums_scratch_bytes(a.B, a.C) : 0);
 
-  tanh_grad_kernel<T><<<static_cast<unsigned>(ceil_div(n, 256)), 256, 0, ctx.stream>>>(dev(a.pooled), dev(a.dpooled),
-                                                                                      dz, n);
+  FT_LAUNCH(static_cast<unsigned>(ceil_div(n, 256)), 256, 0, ctx.stream, tanh_grad_kernel<T>)(
+      dev(a.pooled), dev(a.dpooled), dz, n);
   FT_CUDA_CHECK_LAUNCH();
   const int ldh = a.T * a.C;
   if (a.dhidden) {

@@ -15,15 +15,15 @@ namespace ft::cuda {
 
 namespace {
 
-constexpr int kWarps = 8;
+constexpr int kHeadWarps = 8;
 
 template <class T>
-__global__ void __launch_bounds__(kWarps * 32)
+__global__ void __launch_bounds__(kHeadWarps * 32)
     head_forward_kernel(const T* pooled, const T* w, const T* bias, int B, int C, const DropoutSpec d, float scale,
                         const float* targets, float* pred, float* loss) {
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const bool drop = d.p > 0.0f;
-  for (int b = warp; b < B; b += kWarps) {
+  for (int b = warp; b < B; b += kHeadWarps) {
     double acc = 0.0;
     for (int c = lane; c < C; c += 32) {
       const int64_t idx = static_cast<int64_t>(b) * C + c;
@@ -88,8 +88,8 @@ void regression_head_forward(const RegressionHeadForwardArgs<Real>& a, const Con
   if (a.B == 0) return;
   DropoutSpec d = a.dropout;
   if (!d.active()) d.p = 0.0f;
-  head_forward_kernel<T><<<1, kWarps * 32, 0, ctx.stream>>>(dev(a.pooled), dev(a.w), dev(a.b), a.B, a.C, d,
-                                                             dropout_scale(d), a.targets, a.pred, a.loss);
+  FT_LAUNCH(1, kHeadWarps * 32, 0, ctx.stream, head_forward_kernel<T>)(
+      dev(a.pooled), dev(a.w), dev(a.b), a.B, a.C, d, dropout_scale(d), a.targets, a.pred, a.loss);
   FT_CUDA_CHECK_LAUNCH();
 }
 
@@ -102,9 +102,9 @@ void regression_head_backward(const RegressionHeadBackwardArgs<Real>& a, const C
   if (!d.active()) d.p = 0.0f;
   const float norm = static_cast<float>(2.0 / a.B);
   const unsigned blocks = static_cast<unsigned>(ceil_div(a.C > 0 ? a.C : 1, 256));
-  head_backward_kernel<T><<<blocks, 256, 0, ctx.stream>>>(dev(a.pooled), dev(a.w), a.B, a.C, d, dropout_scale(d),
-                                                          a.targets, a.pred, norm, a.loss_scale, dev(a.dpooled),
-                                                          dev(a.dw), dev(a.db));
+  FT_LAUNCH(blocks, 256, 0, ctx.stream, head_backward_kernel<T>)(
+      dev(a.pooled), dev(a.w), a.B, a.C, d, dropout_scale(d), a.targets, a.pred, norm, a.loss_scale, dev(a.dpooled),
+      dev(a.dw), dev(a.db));
   FT_CUDA_CHECK_LAUNCH();
 }
 

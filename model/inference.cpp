@@ -1,5 +1,6 @@
 #include "model/inference.h"
 
+#include <cblas.h>
 #include <omp.h>
 
 #include <charconv>
@@ -16,6 +17,12 @@
 namespace fs = std::filesystem;
 
 namespace ft {
+
+void set_cpu_threads(int n) {
+  if (n <= 0) return;
+  omp_set_num_threads(n);
+  openblas_set_num_threads(n);
+}
 
 Precision parse_precision(const std::string& text) {
   if (text == "fp32" || text == "float32" || text == "f32") return Precision::Fp32;
@@ -98,7 +105,7 @@ std::vector<double> run_inference(const DeviceSpec& device, const BertCheckpoint
 InferenceResult predict_examples(const InferenceSettings& s, const std::vector<Example>& examples,
                                  const std::string& source) {
   FT_CHECK(s.batch_size >= 1, "batch size ", s.batch_size, " must be at least 1");
-  if (s.threads > 0) omp_set_num_threads(s.threads);
+  set_cpu_threads(s.threads);
   const Precision precision = parse_precision(s.precision);
   const DeviceSpec device = resolve_device(s.device, precision);
   const BertCheckpoint ckpt = load_bert_checkpoint(s.model, 0);

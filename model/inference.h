@@ -22,6 +22,9 @@ namespace ft {
 // was trained (max_length above all, which evaluate and predict reuse).
 constexpr const char* kTrainingInfoFile = "ftengine_training.json";
 
+// Sets the CPU threads of both pools, OpenMP's and OpenBLAS's (n <= 0: leave the defaults).
+void set_cpu_threads(int n);
+
 // "fp32" or "bf16"; anything else is an error.
 enum class Precision { Fp32, Bf16 };
 Precision parse_precision(const std::string& text);

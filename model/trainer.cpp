@@ -1,7 +1,5 @@
 #include "model/trainer.h"
 
-#include <omp.h>
-
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -325,9 +323,11 @@ TrainResult run_training(const TrainSettings& s, const DataSplits& data, const D
   const float loss_scale = 1.0f / static_cast<float>(s.grad_accum);
   bool stop = false;
   while (!stop && pos.global_step < total_steps) {
-    const auto batches = epoch_batches(train, bopt, s.seed, pos.epoch);
+    const int64_t epoch = pos.epoch;
+    const auto batches = epoch_batches(train, bopt, s.seed, epoch);
     const int64_t micro_in_update = micro_per_epoch < s.grad_accum ? micro_per_epoch : s.grad_accum;
-    while (!stop && pos.update_in_epoch < steps_per_epoch && pos.global_step < total_steps) {
+    // Runs until the epoch's end moves pos to the next epoch (whose order is drawn above, anew).
+    while (!stop && pos.epoch == epoch && pos.global_step < total_steps) {
       const auto t0 = Clock::now();
       learner->zero_grad();
       for (int64_t k = 0; k < micro_in_update; ++k) {
@@ -504,7 +504,7 @@ TrainResult run_training(const TrainSettings& s, const DataSplits& data, const D
 TrainResult train_regressor(const TrainSettings& s, const DataSplits& data) {
   FT_CHECK(!s.model.empty(), "no model given (--model DIR)");
   FT_CHECK(!s.output_dir.empty(), "no output directory given (--output-dir DIR)");
-  if (s.threads > 0) omp_set_num_threads(s.threads);
+  set_cpu_threads(s.threads);
   const Precision precision = parse_precision(s.precision);
   const DeviceSpec device = resolve_device(s.device, precision);
   return precision == Precision::Fp32 ? run_training<float>(s, data, device) : run_training<bf16>(s, data, device);

@@ -11,7 +11,8 @@
 // What this cannot check: the hardware itself (that the PTX layouts are as specified, memory
 // ordering, timing), and accuracy differences of the GPU's own exp2/mma arithmetic; that is the job of
 // tests/parity_attention.cpp on a GPU. Missing barriers are probed by running the threads in
-// several different orders and requiring bitwise equal results, and shared memory starts as NaN.
+// several different orders, with cp.async copies landing as early or as late as the hardware may
+// let them, and requiring bitwise equal results; shared memory starts as NaN.
 #define FT_ATTN_EMULATE 1
 #include "cuda/attention_kernels.cuh"
 
@@ -21,8 +22,11 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <numeric>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "core/dtype.h"
@@ -56,6 +60,13 @@ struct WarpExchange {
 
 enum class Order { Forward, Reverse, Shuffled };
 
+// A cp.async copy not yet performed (deferred mode).
+struct PendingCopy {
+  void* dst;
+  const void* src;
+  bool valid;
+};
+
 struct Runtime {
   ucontext_t scheduler;
   std::vector<ucontext_t> fibers = std::vector<ucontext_t>(kThreads);
@@ -67,10 +78,15 @@ struct Runtime {
   const std::function<void(int)>* body = nullptr;
   const unsigned char* smem_begin = nullptr;
   const unsigned char* smem_end = nullptr;
+  std::vector<std::vector<PendingCopy>> pending = std::vector<std::vector<PendingCopy>>(kThreads);
 };
 
 Runtime* g_rt = nullptr;  // the block being run (blocks run one after another)
 Order g_order = Order::Forward;
+// cp.async copies happen at the issuing thread's next wait (deferred: the latest the hardware may
+// complete them, which exposes reads before the wait) or at issue (the earliest, which exposes
+// copies into buffers other threads still read).
+bool g_async_deferred = true;
 uint64_t g_shuffle_seed = 1;
 
 constexpr size_t kStackBytes = 256 * 1024;
@@ -131,8 +147,11 @@ void run_block(const std::function<void(int)>& body, const unsigned char* smem, 
       swapcontext(&rt.scheduler, &rt.fibers[t]);
     }
     if (!any) break;
-    if (rt.progress == before) fail("deadlock: threads wait at different barriers (divergent __syncthreads or warp op)");
+    if (rt.progress == before)
+      fail("deadlock: threads wait at different barriers (divergent __syncthreads or warp op)");
   }
+  for (const auto& p : rt.pending)
+    if (!p.empty()) fail("a thread finished with cp.async copies it never waited for");
   g_rt = nullptr;
 }
 
@@ -226,6 +245,39 @@ void ldmatrix_x4_trans(uint32_t (&r)[4], const uint16_t* row) {
 
 namespace {
 
+void perform(const PendingCopy& c) {
+  if (c.valid) {
+    std::memcpy(c.dst, c.src, 16);
+  } else {
+    std::memset(c.dst, 0, 16);
+  }
+}
+
+}  // namespace
+
+void cp_async16(void* dst, const void* src, bool valid) {
+  const auto* d = static_cast<const unsigned char*>(dst);
+  if (reinterpret_cast<uintptr_t>(dst) % 16 != 0 || reinterpret_cast<uintptr_t>(src) % 16 != 0)
+    fail("cp.async address is not 16-byte aligned");
+  if (d < g_rt->smem_begin || d + 16 > g_rt->smem_end) fail("cp.async destination outside shared memory");
+  const PendingCopy c{dst, src, valid};
+  if (g_async_deferred) {
+    g_rt->pending[g_rt->current].push_back(c);
+  } else {
+    perform(c);
+  }
+}
+
+void cp_async_commit() {}
+
+void cp_async_wait_all() {
+  auto& mine = g_rt->pending[g_rt->current];
+  for (const PendingCopy& c : mine) perform(c);
+  mine.clear();
+}
+
+namespace {
+
 // Shared memory of one block: NaN-filled (0xff bytes are NaN in fp32 and bf16), 16-byte aligned.
 struct SharedMemory {
   std::vector<unsigned char> storage;
@@ -251,7 +303,9 @@ void launch(int tiles, int H, int B, size_t smem_bytes, F&& body) {
 template <bool kBf16, int D>
 void forward_d(const Params& p) {
   launch((p.T + kTile - 1) / kTile, p.H, p.B, forward_smem_bytes<kBf16, D>(),
-         [&](unsigned char* smem, int tid, int tile, int h, int b) { forward_body<kBf16, D>(p, smem, tid, tile, h, b); });
+         [&](unsigned char* smem, int tid, int tile, int h, int b) {
+           forward_body<kBf16, D>(p, smem, tid, tile, h, b);
+         });
 }
 
 template <bool kBf16, int D>
@@ -361,13 +415,17 @@ TEST(CpuAttentionEmulated, Bf16WithinTwicePlainBf16Error) {
 // Barriers: the result must not depend on the order in which threads run between them.
 TEST(CpuAttentionEmulated, ThreadOrderDoesNotChangeBits) {
   for (const bool bf16 : {false, true}) {
-    const Case c{"order", 2, 70, 1, 32, {70, 40}, 0.2f};
+    // Three or more steps in every loop (T = 150, tiles of 64): the third step reuses the first
+    // step's buffers, which is where a missing barrier shows.
+    const Case c{"order", 2, 150, 1, 32, {150, 140}, 0.2f};
     const auto impl = bf16 ? emulated_impl<true>() : emulated_impl<false>();
     const auto qkv = test::attention::random_inputs(c.qkv_size(), 7, 1.5, bf16);
     const auto dout = test::attention::random_inputs(c.out_size(), 8, 1.0, bf16);
     std::vector<std::vector<float>> results;
-    for (const Order order : {Order::Forward, Order::Reverse, Order::Shuffled}) {
+    for (const auto& [order, deferred] :
+         {std::pair{Order::Forward, true}, std::pair{Order::Reverse, true}, std::pair{Order::Shuffled, false}}) {
       g_order = order;
+      g_async_deferred = deferred;
       std::vector<float> out, lse, dqkv;
       impl.forward(c, qkv, out, lse);
       impl.backward(c, qkv, out, lse, dout, dqkv);
@@ -376,8 +434,10 @@ TEST(CpuAttentionEmulated, ThreadOrderDoesNotChangeBits) {
       results.push_back(out);
     }
     g_order = Order::Forward;
-    test::attention::expect_bitwise_equal(results[0], results[1], bf16 ? "bf16 reverse order" : "fp32 reverse order");
-    test::attention::expect_bitwise_equal(results[0], results[2], bf16 ? "bf16 shuffled order" : "fp32 shuffled order");
+    g_async_deferred = true;
+    const std::string type = bf16 ? "bf16" : "fp32";
+    test::attention::expect_bitwise_equal(results[0], results[1], type + ", reverse order, late copies");
+    test::attention::expect_bitwise_equal(results[0], results[2], type + ", shuffled order, early copies");
   }
 }
 

@@ -4,12 +4,12 @@
 // padding, and every row of the UCDP files (hashes of the full encodings). Every item must match;
 // each test prints its count. The vocabularies come from ../shared/data/vocab/.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <cstring>
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <nlohmann/json.hpp>
 
 #include "tests/support/test_data.h"
 #include "tests/tokenizer_csv.h"
@@ -40,10 +40,10 @@ const ft::BertTokenizer& tokenizer(const std::string& kind) {
   return it->second;
 }
 
-#define REQUIRE_VOCABS()                                                                            \
-  do {                                                                                              \
-    FT_REQUIRE_PATH(ft::test::shared_data_dir() / "vocab" / "bert-base-uncased-vocab.txt");       \
-    FT_REQUIRE_PATH(ft::test::shared_data_dir() / "vocab" / "bert-base-cased-vocab.txt");         \
+#define REQUIRE_VOCABS()                                                                    \
+  do {                                                                                      \
+    FT_REQUIRE_PATH(ft::test::shared_data_dir() / "vocab" / "bert-base-uncased-vocab.txt"); \
+    FT_REQUIRE_PATH(ft::test::shared_data_dir() / "vocab" / "bert-base-cased-vocab.txt");   \
   } while (0)
 
 std::vector<std::pair<int32_t, int32_t>> offsets_of(const json& j) {
@@ -98,9 +98,9 @@ TEST_P(TokenizerGolden, CorpusIdsOffsetsAndWords) {
       std::string toks;
       for (int32_t id : e.ids) toks += tok.id_to_token(id) + " ";
       ADD_FAILURE() << kind << " text " << i << ": " << json(text).dump() << "\n got ids " << shown(e.ids)
-                    << "\n want ids " << want["ids"].dump() << "\n got tokens " << toks
-                    << "\n got offsets " << json(e.offsets).dump() << "\n want offsets " << want["offsets"].dump()
-                    << "\n got words " << json(tok.basic_tokenize(text)).dump();
+                    << "\n want ids " << want["ids"].dump() << "\n got tokens " << toks << "\n got offsets "
+                    << json(e.offsets).dump() << "\n want offsets " << want["offsets"].dump() << "\n got words "
+                    << json(tok.basic_tokenize(text)).dump();
     }
   }
   std::cout << "[golden] " << kind << " corpus: ids " << ids_ok << "/" << corpus.size() << ", offsets " << offsets_ok
@@ -126,6 +126,31 @@ TEST_P(TokenizerGolden, BatchEqualsSingle) {
     ASSERT_EQ(batch[i].attention_mask, one.attention_mask) << i;
     ASSERT_EQ(batch[i].untruncated_length, one.untruncated_length) << i;
   }
+}
+
+// Single-character vocabularies: every normalized character is a token, so its offsets show where
+// NFD's canonical reordering and strip_accents put each character. Needs no shared data.
+TEST_P(TokenizerGolden, CharacterVocabularyOffsets) {
+  const json all = load(golden() / "charvocab.json");
+  const json& texts = all["texts"];
+  const json& spec = all[GetParam()];
+  ft::TokenizerOptions o;
+  o.lowercase = spec["lowercase"];
+  const auto tok = ft::BertTokenizer::from_tokens(spec["vocab"].get<std::vector<std::string>>(), o);
+  size_t ok = 0, reported = 0;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    const std::string text = texts[i];
+    const json& want = spec["encodings"][i];
+    const ft::Encoding e = tok.encode(text);
+    const bool match = e.ids == want["ids"].get<std::vector<int32_t>>() && e.offsets == offsets_of(want["offsets"]);
+    ok += match;
+    if (!match && reported++ < 5)
+      ADD_FAILURE() << GetParam() << " text " << i << ": " << json(text).dump() << "\n got ids " << shown(e.ids)
+                    << "\n want ids " << want["ids"].dump() << "\n got offsets " << json(e.offsets).dump()
+                    << "\n want offsets " << want["offsets"].dump();
+  }
+  std::cout << "[golden] " << GetParam() << " single-character vocabulary: " << ok << "/" << texts.size() << "\n";
+  EXPECT_EQ(ok, texts.size());
 }
 
 INSTANTIATE_TEST_SUITE_P(Vocabs, TokenizerGolden, ::testing::Values("uncased", "cased"));
@@ -161,10 +186,9 @@ TEST(TokenizerGoldenCases, PairsTruncationPadding) {
     const int max_length = c["max_length"];
     const bool pad = c["pad"];
     const ft::Encoding e = pair ? tok.encode_pair(a, b, max_length, pad) : tok.encode(a, max_length, pad);
-    const bool match = e.ids == c["ids"].get<std::vector<int32_t>>() &&
-                       e.type_ids == c["type_ids"].get<std::vector<int32_t>>() &&
-                       e.attention_mask == c["attention_mask"].get<std::vector<int32_t>>() &&
-                       e.offsets == offsets_of(c["offsets"]);
+    const bool match =
+        e.ids == c["ids"].get<std::vector<int32_t>>() && e.type_ids == c["type_ids"].get<std::vector<int32_t>>() &&
+        e.attention_mask == c["attention_mask"].get<std::vector<int32_t>>() && e.offsets == offsets_of(c["offsets"]);
     ok += match;
     if (!match && reported++ < 5)
       ADD_FAILURE() << "case " << i << " (" << c["vocab"] << ", max_length " << max_length << ", pad " << pad

@@ -3,10 +3,10 @@
 // SQuAD questions (basic tokens, WordPiece tokens, ids), the small encoding cases and a French
 // paragraph. Every item must match exactly; each test prints its count.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "tests/support/test_data.h"
 #include "tokenizer/bert_tokenizer.h"
@@ -53,8 +53,8 @@ TEST(TokenizerParity, SquadQuestionsBasicAndWordPieceTokens) {
       ADD_FAILURE() << "text: " << text << "\n basic: " << show(basic) << "\n wordpiece: " << show(wp)
                     << "\n expected: " << e["wordpiece"].dump();
   }
-  std::cout << "[parity] question_tokens.json basic: " << basic_ok << "/" << q.size() << ", wordpiece: " << wp_ok
-            << "/" << q.size() << "\n";
+  std::cout << "[parity] question_tokens.json basic: " << basic_ok << "/" << q.size() << ", wordpiece: " << wp_ok << "/"
+            << q.size() << "\n";
   EXPECT_EQ(basic_ok, q.size());
   EXPECT_EQ(wp_ok, q.size());
   EXPECT_EQ(q.size(), 10570u);
@@ -96,7 +96,8 @@ TEST(TokenizerParity, SmallEncodingCases) {
                          e.type_ids == want["token_type_ids"].get<std::vector<int32_t>>() &&
                          e.attention_mask == want["attention_mask"].get<std::vector<int32_t>>();
       ok += match;
-      if (!match) ADD_FAILURE() << key << ": " << json(text).dump() << "\n got " << show(e.ids) << "\n expected " << want.dump();
+      if (!match)
+        ADD_FAILURE() << key << ": " << json(text).dump() << "\n got " << show(e.ids) << "\n expected " << want.dump();
     }
   }
   std::cout << "[parity] tokenizer_tests.json cases: " << ok << "/" << total << "\n";

@@ -4,10 +4,10 @@
 // which are CJK ideographs, whitespace and punctuation. A failure here after a utf8proc upgrade
 // means tokenizer/unicode_quirks.inc must be regenerated (tokenizer/gen_unicode_quirks.py).
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "tests/support/test_data.h"
 #include "tokenizer/char_actions.h"
@@ -128,8 +128,7 @@ TEST(TokenizerUnicode, WhitespacePunctuationAndCjkClasses) {
     ++total;
     const bool ws = in_ranges(j["whitespace"], c), punct = in_ranges(j["punctuation"], c),
                cjk = in_ranges(j["chinese"], c);
-    const bool match = ws == ft::hf_unicode::is_whitespace(c) &&
-                       punct == (!ws && ft::hf_unicode::is_punctuation(c)) &&
+    const bool match = ws == ft::hf_unicode::is_whitespace(c) && punct == (!ws && ft::hf_unicode::is_punctuation(c)) &&
                        cjk == ft::hf_unicode::is_chinese_char(c);
     ok += match;
     if (!match && reported++ < 10)

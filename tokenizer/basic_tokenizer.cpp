@@ -119,30 +119,24 @@ void BasicTokenizer::reconstruct_run(const unsigned char* text, uint32_t at, Wor
 void BasicTokenizer::finish_run(WordScratch& s, WordSink& sink) const {
   if (s.run.empty()) return;
   // Spans in the original order: first pieces take the next character's span in turn.
-  uint32_t spans_at[64];
-  uint8_t spans_len[64];
-  size_t n_spans = 0;
-  for (const auto& r : s.run) {
-    if (!r.first) continue;
-    FT_CHECK(n_spans < 64, "text: a run of more than 64 combining marks");
-    spans_at[n_spans] = r.at;
-    spans_len[n_spans] = r.len;
-    ++n_spans;
-  }
+  s.run_spans.clear();
+  for (const auto& r : s.run)
+    if (r.first) s.run_spans.emplace_back(r.at, r.len);
   std::stable_sort(s.run.begin(), s.run.end(),
                    [](const auto& x, const auto& y) { return x.combining_class < y.combining_class; });
   size_t next = 0;
   uint32_t at = s.run[0].at;
   uint8_t len = s.run[0].len;
   for (const auto& r : s.run) {
-    if (r.first && next < n_spans) {
-      at = spans_at[next];
-      len = spans_len[next];
+    if (r.first && next < s.run_spans.size()) {
+      at = s.run_spans[next].first;
+      len = s.run_spans[next].second;
       ++next;
     }
     for (int k = 0; k < r.count; ++k) emit_char(s, sink, r.out[k], at, len);
   }
   s.run.clear();
+  s.run_kept = false;
 }
 
 void BasicTokenizer::process_generic(const unsigned char* text, char32_t c, uint32_t at, uint8_t len, WordScratch& s,
@@ -157,8 +151,7 @@ void BasicTokenizer::process_generic(const unsigned char* text, char32_t c, uint
   }
   CharPiece ps[8];
   const int n = actions_.pieces(c, ps, 8);
-  if (ps[0].combining_class > 0 && s.run.empty() && s.run_origin != WordScratch::kNoRun)
-    reconstruct_run(text, at, s);
+  if (ps[0].combining_class > 0 && s.run.empty() && s.run_origin != WordScratch::kNoRun) reconstruct_run(text, at, s);
   s.run_origin = WordScratch::kNoRun;
   const bool isolated = o.handle_chinese_chars && hf_unicode::is_chinese_char(c);
   if (isolated) {
@@ -181,10 +174,11 @@ void BasicTokenizer::process_generic(const unsigned char* text, char32_t c, uint
     r.at = at;
     r.len = len;
     s.run.push_back(r);
+    s.run_kept |= r.kept;
   }
   // A run that holds only removed marks needs no collecting: track it cheaply again.
-  if (!s.run.empty() && std::none_of(s.run.begin(), s.run.end(), [](const auto& r) { return r.kept; })) {
-    uint32_t origin = s.run[0].at;
+  if (!s.run.empty() && !s.run_kept) {
+    const uint32_t origin = s.run[0].at;
     s.run.clear();
     s.run_origin = origin;
   }
@@ -200,6 +194,7 @@ void BasicTokenizer::split(std::string_view text, size_t begin, size_t end, Word
   s.size = 0;
   s.chars = 0;
   s.run.clear();
+  s.run_kept = false;
   s.run_origin = WordScratch::kNoRun;
   size_t i = begin;
   while (i < end) {

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "tokenizer/char_actions.h"
@@ -62,6 +63,8 @@ struct WordScratch {
     uint8_t len;
   };
   std::vector<RunPiece> run;
+  bool run_kept = false;  // some piece of `run` survives strip_accents
+  std::vector<std::pair<uint32_t, uint8_t>> run_spans;  // the run's character spans, in input order
   std::string pool;  // outputs of supplementary code points
 };
 

@@ -159,8 +159,8 @@ Encoding assemble(const BertTokenizer& tok, const Pieces& a, const Pieces* b, in
   e.untruncated_length = static_cast<int32_t>(na + nb + specials);
   FT_CHECK(!pad || max_length > 0, "encode: padding needs a positive max_length");
   if (max_length > 0) {
-    FT_CHECK(static_cast<size_t>(max_length) >= specials, "encode: max_length ", max_length,
-             " leaves no room for the ", specials, " special tokens");
+    FT_CHECK(static_cast<size_t>(max_length) >= specials, "encode: max_length ", max_length, " leaves no room for the ",
+             specials, " special tokens");
     const size_t room = static_cast<size_t>(max_length) - specials;
     if (na + nb > room) {
       if (!b) {
@@ -245,9 +245,9 @@ BertTokenizer BertTokenizer::make(TokenizerSpec spec) {
   impl->added = std::move(added);
   impl->match_added = o.match_special_tokens && !impl->added.empty();
   for (const AddedToken& a : impl->added) impl->first_byte[static_cast<unsigned char>(a.content[0])] = true;
-  if (!impl->added.empty() &&
-      std::all_of(impl->added.begin(), impl->added.end(),
-                  [&](const AddedToken& a) { return a.content[0] == impl->added[0].content[0]; }))
+  if (!impl->added.empty() && std::all_of(impl->added.begin(), impl->added.end(), [&](const AddedToken& a) {
+        return a.content[0] == impl->added[0].content[0];
+      }))
     impl->single_first_byte = static_cast<unsigned char>(impl->added[0].content[0]);
   t.impl_ = std::move(impl);
   return t;
@@ -391,8 +391,8 @@ std::vector<Encoding> BertTokenizer::encode_batch(const std::vector<std::string>
 }
 
 std::vector<Encoding> BertTokenizer::encode_pair_batch(const std::vector<std::string>& a,
-                                                       const std::vector<std::string>& b, int max_length,
-                                                       int threads, bool pad_to_max_length) const {
+                                                       const std::vector<std::string>& b, int max_length, int threads,
+                                                       bool pad_to_max_length) const {
   FT_CHECK(a.size() == b.size(), "encode_pair_batch: ", a.size(), " first texts but ", b.size(), " second texts");
   std::vector<Encoding> out(a.size());
   parallel_for(a.size(), threads, [&](size_t i) {

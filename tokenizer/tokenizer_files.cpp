@@ -1,9 +1,8 @@
 #include "tokenizer/tokenizer_files.h"
 
-#include <nlohmann/json.hpp>
-
 #include <fstream>
 #include <limits>
+#include <nlohmann/json.hpp>
 
 #include "core/error.h"
 
@@ -91,9 +90,11 @@ void read_tokenizer_config(const std::string& path, TokenizerSpec* spec, bool on
     o.strip_accents = c["strip_accents"].is_null() ? -1 : (get_bool(c, "strip_accents", path, false) ? 1 : 0);
   }
   o.tokenize_chinese_chars = get_bool(c, "tokenize_chinese_chars", path, o.tokenize_chinese_chars);
-  const std::pair<const char*, std::string*> names[] = {{"unk_token", &o.unk_token}, {"cls_token", &o.cls_token},
-                                                         {"sep_token", &o.sep_token}, {"pad_token", &o.pad_token},
-                                                         {"mask_token", &o.mask_token}};
+  const std::pair<const char*, std::string*> names[] = {{"unk_token", &o.unk_token},
+                                                        {"cls_token", &o.cls_token},
+                                                        {"sep_token", &o.sep_token},
+                                                        {"pad_token", &o.pad_token},
+                                                        {"mask_token", &o.mask_token}};
   for (const auto& [key, field] : names) {
     if (c.contains(key) && !c[key].is_null())
       FT_CHECK(token_string(c[key], field), path, ": ", key, " must be a string or an AddedToken");
@@ -141,8 +142,8 @@ void read_tokenizer_json(const std::string& path, TokenizerSpec* spec) {
     o.lowercase = false;
     o.strip_accents = 0;
   } else {
-    FT_CHECK(normalizer.value("type", "") == "BertNormalizer", path, ": normalizer ",
-             normalizer.value("type", "?"), " is not supported (ftengine implements BertNormalizer)");
+    FT_CHECK(normalizer.value("type", "") == "BertNormalizer", path, ": normalizer ", normalizer.value("type", "?"),
+             " is not supported (ftengine implements BertNormalizer)");
     o.clean_text = get_bool(normalizer, "clean_text", path, true);
     o.tokenize_chinese_chars = get_bool(normalizer, "handle_chinese_chars", path, true);
     o.lowercase = get_bool(normalizer, "lowercase", path, true);

@@ -94,8 +94,9 @@ void run(const TokenizeOptions& o) {
   std::vector<std::string> a, b;
   std::string line, out;
   int64_t line_no = 0;
+  std::string error;  // the first bad line: reported after the lines before it are printed
   bool more = true;
-  while (more) {
+  while (more && error.empty()) {
     a.clear();
     b.clear();
     while (a.size() < kBatch && (more = static_cast<bool>(std::getline(std::cin, line)))) {
@@ -104,7 +105,8 @@ void run(const TokenizeOptions& o) {
       if (bad != utf8::kValid) {
         char hex[8];
         std::snprintf(hex, sizeof hex, "0x%02X", static_cast<unsigned char>(line[bad]));
-        FT_THROW("stdin line ", line_no, ": invalid UTF-8 at byte offset ", bad, " (byte ", hex, ")");
+        error = detail::concat("stdin line ", line_no, ": invalid UTF-8 at byte offset ", bad, " (byte ", hex, ")");
+        break;
       }
       if (o.pair) {
         const size_t tab = line.find('\t');
@@ -123,6 +125,7 @@ void run(const TokenizeOptions& o) {
     std::fwrite(out.data(), 1, out.size(), stdout);
   }
   std::fflush(stdout);
+  if (!error.empty()) FT_THROW(error);
 }
 
 }  // namespace

@@ -3,10 +3,12 @@
 #include <cstdio>
 #include <exception>
 
+#include "core/cpu/blas_core_type.h"
 #include "core/error.h"
 #include "tools/commands.h"
 
 int main(int argc, char** argv) {
+  ft::cpu::reexec_with_native_blas_kernels(argv);
   CLI::App app{"ftengine: fine-tunes BERT-family models (ConfliBERT first) for text regression"};
   app.require_subcommand(1);
   ft::tools::add_train_command(app);

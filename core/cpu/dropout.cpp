@@ -17,7 +17,7 @@ template <class Real>
 void dropout_in_place(const DropoutArgs<Real>& a) {
   if (!a.dropout.active() || a.n == 0) return;
   const int64_t blocks = ceil_div(a.n, kDropoutBlock);
-#pragma omp parallel for schedule(static) if (blocks > 1)
+#pragma omp parallel for schedule(static) if (a.n > 8 * kDropoutBlock)
   for (int64_t k = 0; k < blocks; ++k) {
     const int64_t i0 = k * kDropoutBlock;
     apply_dropout(a.dropout, static_cast<uint64_t>(i0), std::min(kDropoutBlock, a.n - i0), a.x + i0);

@@ -45,16 +45,26 @@ inline void row_backward(const Real* x, const Real* gamma, Real mean, Real rstd,
   if (dbeta_partial)
     for (int c = 0; c < C; ++c) dbeta_partial[c] += static_cast<double>(dout[c]);
   if (!din) return;
+  // One pass for both sums: sum_c g and sum_c g * xhat, g = dout * gamma, in double lanes.
   const double m = static_cast<double>(mean), r = static_cast<double>(rstd);
-  const double sum_g = lane_sum(C, [&](int c) { return static_cast<double>(dout[c]) * static_cast<double>(gamma[c]); });
-  const double sum_gx = lane_sum(C, [&](int c) {
-    return static_cast<double>(dout[c]) * static_cast<double>(gamma[c]) * ((static_cast<double>(x[c]) - m) * r);
-  });
+  double lane_g[kLanes] = {}, lane_gx[kLanes] = {};
+  auto add = [&](int c, int l) {
+    const double g = static_cast<double>(dout[c]) * static_cast<double>(gamma[c]);
+    lane_g[l] += g;
+    lane_gx[l] += g * ((static_cast<double>(x[c]) - m) * r);
+  };
+  int c = 0;
+  for (; c + kLanes <= C; c += kLanes)
+    for (int l = 0; l < kLanes; ++l) add(c + l, l);
+  for (; c < C; ++c) add(c, c % kLanes);
+  const double sum_g = ((lane_g[0] + lane_g[1]) + (lane_g[2] + lane_g[3])) + ((lane_g[4] + lane_g[5]) + (lane_g[6] + lane_g[7]));
+  const double sum_gx =
+      ((lane_gx[0] + lane_gx[1]) + (lane_gx[2] + lane_gx[3])) + ((lane_gx[4] + lane_gx[5]) + (lane_gx[6] + lane_gx[7]));
   const Real mean_g = static_cast<Real>(sum_g / C), mean_gx = static_cast<Real>(sum_gx / C);
   if (accumulate) {
-    for (int c = 0; c < C; ++c) din[c] += rstd * (dout[c] * gamma[c] - mean_g - (x[c] - mean) * rstd * mean_gx);
+    for (int k = 0; k < C; ++k) din[k] += rstd * (dout[k] * gamma[k] - mean_g - (x[k] - mean) * rstd * mean_gx);
   } else {
-    for (int c = 0; c < C; ++c) din[c] = rstd * (dout[c] * gamma[c] - mean_g - (x[c] - mean) * rstd * mean_gx);
+    for (int k = 0; k < C; ++k) din[k] = rstd * (dout[k] * gamma[k] - mean_g - (x[k] - mean) * rstd * mean_gx);
   }
 }
 

@@ -21,6 +21,10 @@ Writes below tests/golden/tokenizer/:
                        of lowercase and strip_accents (which are removed, which change and into
                        what), the code points handle_chinese_chars isolates, and the pre-tokenizer's
                        whitespace and punctuation classes
+  charvocab.json       combining sequences and tricky texts with a vocabulary of single characters
+                       (and their ## forms) built from them, so every normalized character is its
+                       own token: its byte offsets show where NFD's reordering and the removal of
+                       marks put each character (needs no shared data)
   slow_fast.json       where transformers' Python tokenizer (BertTokenizerLegacy, the "slow" one)
                        disagrees with the fast one on these texts; ftengine follows the fast one
 """
@@ -422,9 +426,32 @@ def write_slow_fast(out, corpus, toks):
             s = slow(text)["input_ids"]
             if f != s:
                 diffs.append({"text": text, "fast": fast.convert_ids_to_tokens(f), "slow": slow.convert_ids_to_tokens(s)})
-        result[kind] = {"texts": len(texts), "differ": len(diffs), "examples": diffs[:60]}
+        result[kind] = {"texts": len(texts), "differ": len(diffs), "examples": diffs[:30]}
     with open(out / "slow_fast.json", "w", encoding="utf-8") as f:
         json.dump(result, f, ensure_ascii=False, indent=1)
+        f.write("\n")
+
+
+def write_charvocab(out):
+    from tokenizers import Tokenizer, models, processors
+    rng = random.Random(SEED + 2)
+    marks, pool = mark_pool(), random_pool()
+    texts = ["".join(rng.choice(marks) for _ in range(rng.randint(1, 12))) for _ in range(300)]
+    texts += ["".join(rng.choice(pool) for _ in range(rng.randint(1, 12))) for _ in range(100)]
+    result = {"texts": texts}
+    for kind, lower in (("uncased", True), ("cased", False)):
+        norm = normalizers.BertNormalizer(lowercase=lower)
+        chars = sorted({c for t in texts for c in norm.normalize_str(t)} - {" "})
+        vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + chars + ["##" + c for c in chars]
+        tok = Tokenizer(models.WordPiece({w: i for i, w in enumerate(vocab)}, unk_token="[UNK]"))
+        tok.normalizer = norm
+        tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+        tok.post_processor = processors.TemplateProcessing(single="[CLS] $A [SEP]",
+                                                           special_tokens=[("[CLS]", 2), ("[SEP]", 3)])
+        encs = [{"ids": e.ids, "offsets": byte_offsets(t, e.offsets)} for t, e in zip(texts, tok.encode_batch(texts))]
+        result[kind] = {"lowercase": lower, "vocab": vocab, "encodings": encs}
+    with open(out / "charvocab.json", "w", encoding="utf-8") as f:
+        json.dump(result, f, ensure_ascii=False, separators=(",", ":"))
         f.write("\n")
 
 
@@ -437,6 +464,7 @@ def main(out_dir: pathlib.Path):
     write_cases(out_dir, corpus, toks)
     write_ucdp(out_dir, toks)
     write_codepoints(out_dir)
+    write_charvocab(out_dir)
     write_slow_fast(out_dir, corpus, toks)
     for p in sorted(out_dir.iterdir()):
         print(f"  {p.name}: {p.stat().st_size} bytes")
