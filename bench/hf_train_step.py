@@ -6,8 +6,8 @@ One step = forward with labels, loss.backward(), clip_grad_norm_(1.0), optimizer
 optimizer.zero_grad() -- what HF Trainer does -- in train mode (dropout 0.1), on a full batch
 (no padding), random initial weights. CPU: float32, torch.set_num_threads(--threads) (use the
 thread count ftengine's OpenMP runs with). CUDA: bf16 autocast with SDPA attention (--dtype fp32
-for full precision). Prints one line per config: seconds per step and tokens/s (median of --steps
-timed steps after --warmup untimed ones).
+for full precision). Prints one line per config: wall time per step and tokens/s (median of
+--steps timed steps after --warmup untimed ones), and the process's CPU time per step (all threads).
 
     python3 bench/hf_train_step.py --threads 2 --configs minilm bert-base --seq 128 --batch 8
     python3 bench/hf_train_step.py --device cuda --configs bert-base --seq 512 --batch 32
@@ -53,17 +53,19 @@ def run(name: str, args) -> None:
 
     for _ in range(args.warmup):
         step()
-    times = []
+    times, cpu_times = [], []
     for _ in range(args.steps):
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         step()
         times.append(time.perf_counter() - start)
+        cpu_times.append(time.process_time() - cpu_start)
     t = statistics.median(times)
+    cpu = statistics.median(cpu_times)
     precision = ("bf16-autocast" if autocast else "fp32") if device.type == "cuda" else "fp32"
     threads = f" threads={torch.get_num_threads()}" if device.type == "cpu" else ""
     print(f"hf_train_step {name} {device.type} {precision}{threads} T={T} B={B}: "
-          f"{t * 1e3:.1f} ms/step (median of {len(times)}; min {min(times) * 1e3:.1f}), {B * T / t:.0f} tokens/s",
-          flush=True)
+          f"{t * 1e3:.1f} ms/step (median of {len(times)}; min {min(times) * 1e3:.1f}), {B * T / t:.0f} tokens/s; "
+          f"process CPU {cpu * 1e3:.1f} ms/step", flush=True)
 
 
 def main() -> None:

@@ -278,6 +278,7 @@ void register_all() {
     benchmark::RegisterBenchmark((std::string("train_step/cpu_fp32/") + s.name + "/T128/B8").c_str(),
                                  BM_TrainStepCpu, s, 8, 128)
         ->Unit(benchmark::kMillisecond)
+        ->MeasureProcessCPUTime()  // CPU column: every thread's CPU time (OpenMP and OpenBLAS)
         ->UseRealTime();
   }
 #ifdef FTENGINE_HAVE_CUDA

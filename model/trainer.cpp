@@ -156,7 +156,8 @@ TrainResult run_training(const TrainSettings& s, const DataSplits& data, const D
   const fs::path out(s.output_dir);
   TrainResult result;
 
-  // ---- model and tokenizer
+  // ---- model and tokenizer (the loader warns on stderr about tensors it initialises: keep the order)
+  std::fflush(stdout);
   BertCheckpoint ckpt = load_bert_checkpoint(s.model, s.seed, s.model_config);
   BertConfig config = ckpt.config;
   if (s.hidden_dropout) config.hidden_dropout_prob = *s.hidden_dropout;
@@ -171,9 +172,6 @@ TrainResult run_training(const TrainSettings& s, const DataSplits& data, const D
            " must be in [3, ", config.max_position_embeddings, "] (the model's max_position_embeddings)");
   std::printf("model: %s (%d layers, hidden %d, %d heads, vocabulary %d)\n", ckpt.source.c_str(),
               config.num_hidden_layers, config.hidden_size, config.num_attention_heads, config.vocab_size);
-  if (!ckpt.initialised.empty())
-    std::printf("  initialised from seed %llu (not in the checkpoint): %s\n",
-                static_cast<unsigned long long>(s.seed), join(ckpt.initialised).c_str());
 
   // ---- data
   FT_CHECK(!data.train.empty(), "no training examples");
@@ -278,8 +276,9 @@ TrainResult run_training(const TrainSettings& s, const DataSplits& data, const D
     std::fflush(stdout);
     learner = std::make_unique<CachedLearner<Real>>(*backend, model, sets, tokenizer.pad_id(), rates.classifier,
                                                     s.seed, s.eval_batch_size);
+    result.cache_seconds = seconds_since(t0);
     std::printf("  done in %s; every epoch now trains the head alone\n",
-                ProgressReporter::format_duration(seconds_since(t0)).c_str());
+                ProgressReporter::format_duration(result.cache_seconds).c_str());
   } else {
     learner = std::make_unique<FullLearner<Real>>(model, sets, tokenizer.pad_id(), rates, s.seed, s.eval_batch_size);
   }
@@ -450,6 +449,7 @@ TrainResult run_training(const TrainSettings& s, const DataSplits& data, const D
                             {"epochs", static_cast<double>(pos.global_step) / static_cast<double>(steps_per_epoch)},
                             {"stopped_early", result.stopped_early},
                             {"train_seconds", pos.train_seconds},
+                            {"cache_seconds", result.cache_seconds},
                             {"train_examples", train.size()},
                             {"data", data.how},
                             {"model", s.model},

@@ -82,6 +82,7 @@ struct TrainSettings {
 struct TrainResult {
   int64_t steps = 0;
   double train_seconds = 0.0;
+  double cache_seconds = 0.0;  // computing the cached encoder outputs (head-only runs), not in train_seconds
   bool has_valid = false, has_test = false;
   RegressionMetrics valid, test;
   std::string evaluated_model;  // "best" or "last": the model behind the metrics and predictions

@@ -90,7 +90,7 @@ if [ -z "$GPU" ]; then
 fi
 
 # ---- tests
-run ctest_gpu 180 ctest --test-dir "$BUILD" -L gpu --output-on-failure --timeout 200
+run ctest_gpu 180 ctest --test-dir "$BUILD" -L gpu --output-on-failure --timeout 170 -j 4
 
 SANITIZER=$(command -v compute-sanitizer || true)
 [ -z "$SANITIZER" ] && [ -x /usr/local/cuda/bin/compute-sanitizer ] && SANITIZER=/usr/local/cuda/bin/compute-sanitizer
