@@ -7,6 +7,7 @@
 #include <type_traits>
 
 #include "core/error.h"
+#include "model/adamw_step.h"
 #include "model/bert_regressor_impl.h"
 
 namespace ft {
@@ -365,27 +366,17 @@ void BertRegressor<Real>::optimizer_step(const AdamWSettings& settings, float lr
   Impl& m = *impl_;
   FT_CHECK(m.grad_total > 0, "optimizer step: no parameter group is trainable");
   ++m.optimizer_steps;
-  std::vector<AdamWSegment> segments = m.segments;
-  for (AdamWSegment& s : segments) s.weight_decay = s.weight_decay > 0.0f ? settings.weight_decay : 0.0f;
-  AdamWArgs<Real> a;
+  AdamWBuffers<Real> b;
   if constexpr (Impl::kSeparateMaster) {
-    a.master = m.master.get();
+    b.master = m.master.get();
   } else {
-    a.master = m.params.get();
+    b.master = m.params.get();
   }
-  a.params = m.params.get();
-  a.grads = m.grads.get();
-  a.m = m.adam_m.get();
-  a.v = m.adam_v.get();
-  a.segments = segments.data();
-  a.num_segments = static_cast<int>(segments.size());
-  a.lr = lr;
-  a.beta1 = settings.beta1;
-  a.beta2 = settings.beta2;
-  a.eps = settings.eps;
-  a.step = m.optimizer_steps;
-  a.grad_scale = grad_scale;
-  m.backend.adamw_step(a);
+  b.params = m.params.get();
+  b.grads = m.grads.get();
+  b.m = m.adam_m.get();
+  b.v = m.adam_v.get();
+  run_adamw_step(m.backend, b, m.segments, settings, lr, grad_scale, m.optimizer_steps);
   m.last.valid = false;  // the saved activations belong to the old parameters
 }
 

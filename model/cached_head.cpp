@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/philox.h"
+#include "model/adamw_step.h"
 
 namespace ft {
 
@@ -299,27 +300,17 @@ template <class Real>
 void CachedHead<Real>::optimizer_step(const AdamWSettings& settings, float lr, float grad_scale) {
   Impl& d = *impl_;
   ++d.steps;
-  std::vector<AdamWSegment> segments = d.segments;
-  for (AdamWSegment& s : segments) s.weight_decay = s.weight_decay > 0.0f ? settings.weight_decay : 0.0f;
-  AdamWArgs<Real> a;
+  AdamWBuffers<Real> b;
   if constexpr (Impl::kSeparateMaster) {
-    a.master = d.master.get();
+    b.master = d.master.get();
   } else {
-    a.master = d.params.get();
+    b.master = d.params.get();
   }
-  a.params = d.params.get();
-  a.grads = d.grads.get();
-  a.m = d.m.get();
-  a.v = d.v.get();
-  a.segments = segments.data();
-  a.num_segments = static_cast<int>(segments.size());
-  a.lr = lr;
-  a.beta1 = settings.beta1;
-  a.beta2 = settings.beta2;
-  a.eps = settings.eps;
-  a.step = d.steps;
-  a.grad_scale = grad_scale;
-  d.backend.adamw_step(a);
+  b.params = d.params.get();
+  b.grads = d.grads.get();
+  b.m = d.m.get();
+  b.v = d.v.get();
+  run_adamw_step(d.backend, b, d.segments, settings, lr, grad_scale, d.steps);
 }
 
 template <class Real>

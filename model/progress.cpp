@@ -94,6 +94,7 @@ void ProgressReporter::clear() {
 }
 
 void ProgressReporter::line(const std::string& text) {
+  last_plain_ = std::chrono::steady_clock::now();  // a log line says as much as a progress line
   clear();
   std::printf("%s\n", text.c_str());
   std::fflush(stdout);

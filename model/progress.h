@@ -1,6 +1,6 @@
 // Progress of a training run for the person watching it: on a terminal a one-line bar (stderr)
 // with steps, percentage, loss, tokens per second and the time left; elsewhere (a log file, CI)
-// plain lines on stdout, at most one every `plain_interval_s` seconds.
+// plain lines on stdout when nothing else was printed for `plain_interval_s` seconds.
 #pragma once
 
 #include <chrono>

@@ -137,7 +137,7 @@ std::string toll_sentence(Draw& d, int deaths) {
                    place + ".";
     case 2: return "At least " + n + " people died in " + event + " in " + place + " " + date + "; " +
                    count_text(d, wounded) + " others were wounded.";
-    case 3: return capitalise(group) + " said its fighters killed " + n + " " + many + " in an ambush on a convoy of " +
+    case 3: return capitalise(group) + " claimed to have killed " + n + " " + many + " in an ambush on a convoy of " +
                    std::to_string(d.between(2, 40)) + " vehicles outside " + place + ".";
     case 4: return "The death toll from " + event + " in " + place + " rose to " + n + ", " + source + " said " +
                    date + ".";
@@ -174,7 +174,7 @@ std::string context_sentence(Draw& d) {
     }
     case 2: return "The area has seen fighting since " + d.pick(kMonths) + " " + std::to_string(d.between(2011, 2022)) + ".";
     case 3: return "About " + std::to_string(d.between(2, 90) * 100) + " families have fled the district.";
-    case 4: return capitalise(d.pick(kArmedGroups)) + " has not claimed responsibility.";
+    case 4: return "There was no claim of responsibility from " + d.pick(kArmedGroups) + ".";
     default: return "Roads " + std::to_string(d.between(3, 60)) + " kilometres north of the town were closed.";
   }
 }

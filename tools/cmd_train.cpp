@@ -41,7 +41,7 @@ struct DemoDefaults {
   int64_t rows = 2000;
   int max_length = 64;
   int batch_size = 16;
-  int epochs = 1;
+  int epochs = 2;
   double lr = 1e-4;
   double warmup_ratio = 0.1;
   int64_t eval_every = 25;
@@ -202,7 +202,7 @@ void add_train_command(CLI::App& app) {
       "train",
       "Fine-tune a BERT model for regression on a CSV/TSV/JSONL file of texts and numeric targets. Without --data: "
       "the demo, MiniLM-L6 (weights/minilm-l6) on ftengine's synthetic conflict-event corpus, with its own defaults "
-      "(2000 reports, --max-length 64, --batch-size 16, --epochs 1, --lr 1e-4, --warmup-ratio 0.1, --eval-every 25, "
+      "(2000 reports, --max-length 64, --batch-size 16, --epochs 2, --lr 1e-4, --warmup-ratio 0.1, --eval-every 25, "
       "--log-every 5, --output-dir runs/demo); any flag overrides them.");
   auto f = std::make_shared<TrainFlags>();
   TrainSettings& s = f->s;
