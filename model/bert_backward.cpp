@@ -18,6 +18,25 @@
 
 namespace ft {
 
+namespace {
+
+// The gradient a dropout's input receives: a masked copy of `grad` in `scratch` (the unmasked
+// gradient still flows on through the residual), or `grad` itself when the dropout is inactive.
+template <class Real>
+const Real* dropout_input_grad(Backend<Real>& backend, Real* scratch, const Real* grad, int64_t n,
+                               const DropoutSpec& spec) {
+  if (!spec.active()) return grad;
+  backend.copy(scratch, grad, static_cast<size_t>(n) * sizeof(Real));
+  DropoutArgs<Real> drop;
+  drop.n = n;
+  drop.dropout = spec;
+  drop.x = scratch;
+  backend.dropout_backward(drop);
+  return scratch;
+}
+
+}  // namespace
+
 template <class Real>
 void BertRegressor<Real>::Impl::run_backward(float loss_scale) {
   const BertConfig& c = config;
@@ -67,16 +86,8 @@ void BertRegressor<Real>::Impl::run_backward(float loss_scale) {
 
     // The output projection saw dropout(o): its gradient is the masked copy of dsum2, while dsum2
     // itself flows on unmasked through the residual.
-    const Real* dproj = bwd.dsum;
-    DropoutArgs<Real> drop2;
-    drop2.n = static_cast<int64_t>(N) * C;
-    drop2.dropout = dropout(rates.hidden, layer, DropoutSite::FfnOutput);
-    if (drop2.dropout.active()) {
-      backend.copy(bwd.dtmp, bwd.dsum, static_cast<size_t>(drop2.n) * sizeof(Real));
-      drop2.x = bwd.dtmp;
-      backend.dropout_backward(drop2);
-      dproj = bwd.dtmp;
-    }
+    const Real* dproj = dropout_input_grad(backend, bwd.dtmp, bwd.dsum, static_cast<int64_t>(N) * C,
+                                           dropout(rates.hidden, layer, DropoutSite::FfnOutput));
 
     LinearBackwardArgs<Real> out;
     out.N = N; out.in = F; out.out = C;
@@ -106,16 +117,8 @@ void BertRegressor<Real>::Impl::run_backward(float loss_scale) {
     ln1.dgamma = dw.ln1_g; ln1.dbeta = dw.ln1_b;
     backend.layernorm_backward(ln1);
 
-    const Real* ddense = bwd.dres;
-    DropoutArgs<Real> drop1;
-    drop1.n = static_cast<int64_t>(N) * C;
-    drop1.dropout = dropout(rates.hidden, layer, DropoutSite::AttentionOutput);
-    if (drop1.dropout.active()) {
-      backend.copy(bwd.dtmp, bwd.dres, static_cast<size_t>(drop1.n) * sizeof(Real));
-      drop1.x = bwd.dtmp;
-      backend.dropout_backward(drop1);
-      ddense = bwd.dtmp;
-    }
+    const Real* ddense = dropout_input_grad(backend, bwd.dtmp, bwd.dres, static_cast<int64_t>(N) * C,
+                                            dropout(rates.hidden, layer, DropoutSite::AttentionOutput));
 
     LinearBackwardArgs<Real> dense;
     dense.N = N; dense.in = C; dense.out = C;
