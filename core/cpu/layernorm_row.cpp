@@ -1,6 +1,7 @@
 // LayerNorm of one row (layernorm_row.h), compiled per vector ISA (vector_math.h).
 #include "core/cpu/layernorm_row.h"
 
+#include <array>
 #include <cmath>
 
 #include "core/cpu/vector_math.h"
@@ -11,15 +12,30 @@ namespace {
 
 constexpr int kLanes = 8;
 
-// Sum of f(c) for c < C in double, eight interleaved lanes added pairwise at the end.
-template <class F>
-inline double lane_sum(int C, F f) {
-  double lane[kLanes] = {};
+// Sums of K quantities f(c) (a std::array<double, K>) over c < C in double, each in eight
+// interleaved lanes added pairwise at the end.
+template <int K, class F>
+inline std::array<double, K> lane_sums(int C, F f) {
+  double lane[K][kLanes] = {};
+  auto add = [&](int c, int l) {
+    const std::array<double, K> v = f(c);
+    for (int k = 0; k < K; ++k) lane[k][l] += v[k];
+  };
   int c = 0;
   for (; c + kLanes <= C; c += kLanes)
-    for (int l = 0; l < kLanes; ++l) lane[l] += f(c + l);
-  for (; c < C; ++c) lane[c % kLanes] += f(c);
-  return ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
+    for (int l = 0; l < kLanes; ++l) add(c + l, l);
+  for (; c < C; ++c) add(c, c % kLanes);
+  std::array<double, K> sums;
+  for (int k = 0; k < K; ++k) {
+    const double* x = lane[k];
+    sums[k] = ((x[0] + x[1]) + (x[2] + x[3])) + ((x[4] + x[5]) + (x[6] + x[7]));
+  }
+  return sums;
+}
+
+template <class F>
+inline double lane_sum(int C, F f) {
+  return lane_sums<1>(C, [&](int c) { return std::array<double, 1>{f(c)}; })[0];
 }
 
 template <class Real>
@@ -45,26 +61,17 @@ inline void row_backward(const Real* x, const Real* gamma, Real mean, Real rstd,
   if (dbeta_partial)
     for (int c = 0; c < C; ++c) dbeta_partial[c] += static_cast<double>(dout[c]);
   if (!din) return;
-  // One pass for both sums: sum_c g and sum_c g * xhat, g = dout * gamma, in double lanes.
+  // One pass for both sums: sum_c g and sum_c g * xhat, g = dout * gamma.
   const double m = static_cast<double>(mean), r = static_cast<double>(rstd);
-  double lane_g[kLanes] = {}, lane_gx[kLanes] = {};
-  auto add = [&](int c, int l) {
+  const auto [sum_g, sum_gx] = lane_sums<2>(C, [&](int c) {
     const double g = static_cast<double>(dout[c]) * static_cast<double>(gamma[c]);
-    lane_g[l] += g;
-    lane_gx[l] += g * ((static_cast<double>(x[c]) - m) * r);
-  };
-  int c = 0;
-  for (; c + kLanes <= C; c += kLanes)
-    for (int l = 0; l < kLanes; ++l) add(c + l, l);
-  for (; c < C; ++c) add(c, c % kLanes);
-  const double sum_g = ((lane_g[0] + lane_g[1]) + (lane_g[2] + lane_g[3])) + ((lane_g[4] + lane_g[5]) + (lane_g[6] + lane_g[7]));
-  const double sum_gx =
-      ((lane_gx[0] + lane_gx[1]) + (lane_gx[2] + lane_gx[3])) + ((lane_gx[4] + lane_gx[5]) + (lane_gx[6] + lane_gx[7]));
+    return std::array<double, 2>{g, g * ((static_cast<double>(x[c]) - m) * r)};
+  });
   const Real mean_g = static_cast<Real>(sum_g / C), mean_gx = static_cast<Real>(sum_gx / C);
   if (accumulate) {
-    for (int k = 0; k < C; ++k) din[k] += rstd * (dout[k] * gamma[k] - mean_g - (x[k] - mean) * rstd * mean_gx);
+    for (int c = 0; c < C; ++c) din[c] += rstd * (dout[c] * gamma[c] - mean_g - (x[c] - mean) * rstd * mean_gx);
   } else {
-    for (int k = 0; k < C; ++k) din[k] = rstd * (dout[k] * gamma[k] - mean_g - (x[k] - mean) * rstd * mean_gx);
+    for (int c = 0; c < C; ++c) din[c] = rstd * (dout[c] * gamma[c] - mean_g - (x[c] - mean) * rstd * mean_gx);
   }
 }
 
