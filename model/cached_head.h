@@ -5,7 +5,8 @@
 // vector once (BertRegressor's own forward in evaluation mode), and, with the pooler frozen too,
 // the pooled vector; every training step then runs only the pooler (if it trains) and the head,
 // through the same backend ops, dropout streams, gradient layout and AdamW segments as
-// BertRegressor: the updates are the ones the full model would make. Its optimizer state is
+// BertRegressor: the updates are the ones the full model would make, up to the float rounding of
+// features computed in other batch shapes (docs/performance.md, "Determinism"). Its optimizer state is
 // indexed like BertRegressor's, so checkpoints are interchangeable.
 #pragma once
 

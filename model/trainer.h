@@ -19,7 +19,8 @@
 //     improvement;
 //   - with only the pooler and/or head training and no dropout in the frozen layers (their rates
 //     are 0, or frozen_dropout is off), the encoder's [CLS] outputs are computed once and cached
-//     for all epochs: same numbers as the full forward, a fraction of its cost.
+//     for all epochs: the full forward's numbers within float rounding (the features come from
+//     other batch shapes, and BLAS rounding depends on the shape), a fraction of its cost.
 #pragma once
 
 #include <cstdint>
