@@ -1,6 +1,7 @@
 #include "core/atomic_file.h"
 
 #include <fcntl.h>
+#include <stdio.h>  // renameat2
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,7 +23,7 @@ std::string parent_dir(const std::string& path) {
   return parent.empty() ? std::string(".") : parent.string();
 }
 
-void fsync_dir(const std::string& dir, const std::string& for_path) {
+void fsync_dir_or_throw(const std::string& dir, const std::string& for_path) {
   const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   FT_CHECK(fd >= 0, for_path, ": cannot open directory ", dir, " to make the rename durable (",
            std::strerror(errno), ")");
@@ -73,7 +74,7 @@ void AtomicFileWriter::commit() {
   FT_CHECK(::rename(temp_path_.c_str(), path_.c_str()) == 0, path_, ": cannot rename ", temp_path_,
            " into place (", std::strerror(errno), ")");
   committed_ = true;
-  fsync_dir(parent_dir(path_), path_);
+  fsync_dir_or_throw(parent_dir(path_), path_);
 }
 
 void write_file_atomically(const std::string& path, std::string_view bytes) {
@@ -97,6 +98,65 @@ void copy_file_atomically(const std::string& from, const std::string& to) {
     }
   }
   w.commit();
+}
+
+std::string staging_path(const std::string& target) {
+  std::filesystem::path t = std::filesystem::path(target).lexically_normal();
+  if (t.filename().empty()) t = t.parent_path();  // "dir/" -> "dir"
+  std::string name = ".";
+  name += t.filename().string();
+  name += ".staging";
+  return (t.parent_path() / name).string();
+}
+
+bool is_staging_name(const std::string& filename) {
+  const auto ends_with = [&](const std::string& suffix) {
+    return filename.size() > suffix.size() + 1 &&
+           filename.compare(filename.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  return filename[0] == '.' && (ends_with(".staging") || ends_with(".staging.old"));
+}
+
+bool is_temp_file_name(const std::string& filename) {
+  // <name>.tmp.<digits>.<digits>
+  const size_t at = filename.rfind(".tmp.");
+  if (at == std::string::npos || at == 0) return false;
+  const std::string rest = filename.substr(at + 5);
+  const size_t dot = rest.find('.');
+  if (dot == std::string::npos || dot == 0 || dot + 1 == rest.size()) return false;
+  for (size_t i = 0; i < rest.size(); ++i)
+    if (i != dot && (rest[i] < '0' || rest[i] > '9')) return false;
+  return true;
+}
+
+void replace_directory(const std::string& staging, const std::string& target) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const std::string parent = parent_dir(target);
+  if (!fs::exists(target, ec)) {
+    FT_CHECK(::rename(staging.c_str(), target.c_str()) == 0, target, ": cannot move ", staging, " into place (",
+             std::strerror(errno), ")");
+  } else if (::renameat2(AT_FDCWD, staging.c_str(), AT_FDCWD, target.c_str(), RENAME_EXCHANGE) == 0) {
+    fs::remove_all(staging, ec);  // now the old content
+  } else {
+    // No exchange on this filesystem: move the old one aside first. A crash in between leaves the
+    // new directory in staging and the old one aside; the next run removes both (is_staging_name).
+    const std::string aside = staging + ".old";
+    fs::remove_all(aside, ec);
+    FT_CHECK(::rename(target.c_str(), aside.c_str()) == 0, target, ": cannot move the old directory aside (",
+             std::strerror(errno), ")");
+    FT_CHECK(::rename(staging.c_str(), target.c_str()) == 0, target, ": cannot move ", staging, " into place (",
+             std::strerror(errno), ")");
+    fs::remove_all(aside, ec);
+  }
+  fsync_directory(parent);
+}
+
+void fsync_directory(const std::string& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;  // best effort: the files inside were fsync'ed already
+  ::fsync(fd);
+  ::close(fd);
 }
 
 }  // namespace ft

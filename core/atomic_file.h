@@ -40,4 +40,21 @@ void write_file_atomically(const std::string& path, std::string_view bytes);
 // Copies the file `from` to `to` atomically (the destination's old content survives a failure).
 void copy_file_atomically(const std::string& from, const std::string& to);
 
+// Where a directory `target` is built before replace_directory() puts it in place: beside it, as a
+// hidden sibling ("runs/x/best" -> "runs/x/.best.staging"), so that no temporary file is ever
+// inside a directory that users load. Stale ones are recognised by is_staging_name().
+std::string staging_path(const std::string& target);
+bool is_staging_name(const std::string& filename);
+// True for AtomicFileWriter's temporary files ("<name>.tmp.<pid>.<n>").
+bool is_temp_file_name(const std::string& filename);
+
+// Puts the complete directory `staging` at `target`: an atomic exchange where the filesystem
+// supports it (renameat2 RENAME_EXCHANGE), else two renames; the old content is removed after.
+// Readers see the old directory or the new one, never a mix.
+void replace_directory(const std::string& staging, const std::string& target);
+
+// fsync of a directory, so that renames inside it are durable; filesystems that cannot (EINVAL)
+// still renamed atomically, which is all that is lost.
+void fsync_directory(const std::string& dir);
+
 }  // namespace ft

@@ -3,7 +3,8 @@
 // Every failure becomes an ft::Error (a std::runtime_error) whose message says what went wrong in
 // words a user can act on. Two kinds of message:
 //   - FT_THROW / FT_CHECK: for faults of the input (a file, a flag, a shape). The message must name
-//     the file or thing and the fault; the source location is appended for developers.
+//     the file or thing and the fault. The source location is kept apart (Error::where()): users
+//     see it only with FTENGINE_DEBUG=1 (docs/errors.md).
 //   - FT_CUDA_CHECK / FT_CUBLAS_CHECK / FT_CUDNN_CHECK (cuda/cuda_check.h): a failed library call,
 //     named by its expression, file and line.
 // Messages are built from any streamable arguments: FT_CHECK(n > 0, path, ": empty tensor ", name).
@@ -18,7 +19,24 @@ namespace ft {
 
 class Error : public std::runtime_error {
  public:
-  explicit Error(const std::string& what) : std::runtime_error(what) {}
+  explicit Error(const std::string& what, std::string where = {})
+      : std::runtime_error(what), where_(std::move(where)) {}
+  // Where it was raised, for developers: "model/trainer.cpp:216", or "check <expr> at <file>:<line>".
+  const std::string& where() const { return where_; }
+
+ private:
+  std::string where_;
+};
+
+// The job stopped on SIGINT / SIGTERM (core/interrupt.h) after saving what it could; the message says
+// what was saved and how to continue. The process exits with 128 + signal.
+class Interrupted : public Error {
+ public:
+  Interrupted(const std::string& what, int signal) : Error(what), signal_(signal) {}
+  int signal() const { return signal_; }
+
+ private:
+  int signal_;
 };
 
 namespace detail {

@@ -87,8 +87,8 @@ SafetensorsEntry parse_entry(const std::string& name, const nlohmann::json& info
 SafetensorsHeader parse_safetensors_header(const uint8_t* bytes, size_t size, const std::string& source) {
   FT_CHECK(size >= 8, source, ": truncated safetensors file (", size, " bytes; the 8-byte header length is missing)");
   const uint64_t n = read_u64_le(bytes);
-  FT_CHECK(n <= kSafetensorsMaxHeaderSize, source, ": header length ", n, " exceeds the safetensors limit of ",
-           kSafetensorsMaxHeaderSize, " bytes");
+  FT_CHECK(n <= kSafetensorsMaxHeaderSize, source, ": not a safetensors file (its first 8 bytes give a header length of ",
+           n, ", above the format's limit of ", kSafetensorsMaxHeaderSize, " bytes): the file is damaged or of another kind");
   FT_CHECK(n <= size - 8, source, ": header length ", n, " is larger than the file (", size,
            " bytes): the file is truncated or not safetensors");
   FT_CHECK(n >= 2 && bytes[8] == '{', source, ": header does not start with '{' (not a safetensors JSON header)");

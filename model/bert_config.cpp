@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/float_decimal.h"
 
 namespace ft {
 
@@ -117,15 +118,7 @@ BertConfig load_bert_config(const std::string& path) {
 namespace {
 // The shortest decimal that reads back as the same float, as a JSON number: 0.1f is written
 // "0.1", not the double 0.10000000149011612 that a plain float -> double conversion prints.
-nlohmann::json float_json(float f) {
-  if (!std::isfinite(f)) return static_cast<double>(f);
-  char buf[32];
-  for (int precision = 1; precision <= 9; ++precision) {
-    std::snprintf(buf, sizeof buf, "%.*g", precision, static_cast<double>(f));
-    if (std::strtof(buf, nullptr) == f) break;
-  }
-  return std::strtod(buf, nullptr);
-}
+nlohmann::json float_json(float f) { return shortest_decimal(f); }
 }  // namespace
 
 nlohmann::json bert_config_to_json(const BertConfig& c) {

@@ -1,6 +1,7 @@
 // Format-neutral state dicts: load (safetensors or torch zip, by content) and save (safetensors).
 #include "model/checkpoint.h"
 
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -35,6 +36,9 @@ constexpr uint8_t kLegacyTorchMagic[] = {0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9
 }  // namespace
 
 StateDict load_state_dict(const std::string& path) {
+  std::error_code ec;
+  FT_CHECK(fs::exists(path, ec), path, ": does not exist (give a model directory, a model.safetensors or a "
+           "pytorch_model.bin)");
   if (fs::is_directory(path)) return load_state_dict(find_weights_file(path));
   uint8_t head[16] = {};
   size_t got = 0;
@@ -52,6 +56,22 @@ StateDict load_state_dict(const std::string& path) {
   FT_CHECK(!(got >= sizeof kLegacyTorchMagic && std::memcmp(head, kLegacyTorchMagic, sizeof kLegacyTorchMagic) == 0),
            path, ": PyTorch's legacy (pre-1.6, non-zip) format is not supported; re-save it with a current torch: "
            "torch.save(torch.load(f), f)");
+  // A .bin/.pt/.pth name promises torch.save's zip archive. Safetensors under such a name loads (the
+  // format is told by content); anything else is reported as the broken zip it claims to be, not
+  // by the safetensors parser's view of its first bytes.
+  const std::string ext = fs::path(path).extension().string();
+  if (ext == ".bin" || ext == ".pt" || ext == ".pth") {
+    try {
+      out.tensors = read_safetensors(path).tensors;
+      return out;
+    } catch (const Error&) {
+    }
+    char first[16];
+    std::snprintf(first, sizeof first, "%02x %02x %02x %02x", head[0], head[1], head[2], head[3]);
+    FT_THROW(path, ": not a zip archive (a PyTorch checkpoint such as pytorch_model.bin is a zip archive starting "
+             "with \"PK\"; this file ", got < 4 ? std::string("is shorter than 4 bytes") : "starts with bytes " + std::string(first),
+             "): the file is damaged, truncated, or not a checkpoint");
+  }
   // Everything else must be safetensors; its parser names what is wrong.
   out.tensors = read_safetensors(path).tensors;
   return out;

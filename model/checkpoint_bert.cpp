@@ -36,6 +36,9 @@ std::string join(const std::vector<std::string>& names, size_t max_shown) {
 }  // namespace
 
 BertCheckpoint load_bert_checkpoint(const std::string& path, uint64_t seed, const std::string& config_path) {
+  std::error_code ec;
+  FT_CHECK(fs::exists(path, ec), path, ": the model does not exist (give an HF model directory holding config.json "
+           "and model.safetensors or pytorch_model.bin, or a weights file)");
   std::string weights, config_file = config_path;
   if (fs::is_directory(path)) {
     weights = find_weights_file(path);

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <map>
@@ -36,8 +37,11 @@ std::string_view trim(std::string_view s) {
 }
 
 std::string read_whole_file(const std::string& path) {
+  std::error_code ec;
+  FT_CHECK(std::filesystem::exists(path, ec), path, ": the data file does not exist");
+  FT_CHECK(!std::filesystem::is_directory(path, ec), path, ": is a directory, not a data file");
   std::ifstream in(path, std::ios::binary);
-  FT_CHECK(in.good(), "cannot open data file ", path, ": ", std::strerror(errno));
+  FT_CHECK(in.good(), path, ": cannot open the data file (", std::strerror(errno), ")");
   std::ostringstream os;
   os << in.rdbuf();
   FT_CHECK(!in.bad(), "error reading data file ", path);
@@ -144,6 +148,11 @@ Table parse_delimited(std::string_view s, char delim, const std::string& source)
         }
         const bool at_end = i == n || s[i] == delim || s[i] == '\n' ||
                             (s[i] == '\r' && (i + 1 == n || s[i + 1] == '\n'));
+        // A field that spans lines and then goes wrong most often began with a quote that was never
+        // closed: name the line where it opened.
+        FT_CHECK(at_end || open_line == line, source, ": line ", open_line, ": a quoted field opened here runs on to line ",
+                 line, ", where its closing quote is followed by ", show_field(s.substr(i, 1)),
+                 "; is the quote on line ", open_line, " unclosed? (a quote inside a quoted field must be doubled)");
         FT_CHECK(at_end, source, ": line ", line, ": unexpected character ", show_field(s.substr(i, 1)),
                  " after the closing quote of a quoted field (a quote inside a quoted field must be doubled)");
       } else {
@@ -340,8 +349,21 @@ void read_delimited(Dataset& data, const std::string& bytes, char delim, const D
   const Table table = parse_delimited(bytes, delim, data.source);
   std::map<std::string, size_t> index;
   for (size_t k = 0; k < table.header.size(); ++k) index[table.header[k]] = k;
-  for (const auto& c : needed_columns(cols))
-    FT_CHECK(index.count(c), data.source, ": no column \"", c, "\" in the header (columns: ", join(table.header), ")");
+  for (const auto& c : needed_columns(cols)) {
+    if (index.count(c)) continue;
+    // One header field holding the names joined by another separator: say which, and what to pass.
+    if (table.header.size() == 1) {
+      for (const auto& [sep, name] : {std::pair{';', "semicolon"}, std::pair{'|', "pipe"}, std::pair{'\t', "tab"},
+                                      std::pair{',', "comma"}}) {
+        if (sep == delim || table.header[0].find(sep) == std::string::npos) continue;
+        FT_THROW(data.source, ": no column \"", c, "\": the header ", join(table.header), " looks ", name,
+                 "-delimited, but this file is read as ", delim == '\t' ? "tab" : delim == ',' ? "comma" : "other",
+                 "-separated; pass --delimiter '", sep == '\t' ? std::string("\\t") : std::string(1, sep), "'",
+                 sep == '\t' ? " (or --format tsv)" : "");
+      }
+    }
+    FT_THROW(data.source, ": no column \"", c, "\" in the header (columns: ", join(table.header), ")");
+  }
   BadRowPolicy policy(data, skip);
   const size_t width = table.header.size();
   for (const TableRecord& rec : table.records) {
@@ -420,9 +442,16 @@ Dataset read_dataset(const std::string& path, const DataColumns& columns, const 
   data.has_targets = !columns.target.empty();
   const std::string bytes = read_whole_file(path);
   switch (data.format) {
-    case TableFormat::Csv: read_delimited(data, bytes, ',', columns, options.skip_bad_rows); break;
-    case TableFormat::Tsv: read_delimited(data, bytes, '\t', columns, options.skip_bad_rows); break;
-    case TableFormat::Jsonl: read_jsonl(data, bytes, columns, options.skip_bad_rows); break;
+    case TableFormat::Csv:
+      read_delimited(data, bytes, options.delimiter ? options.delimiter : ',', columns, options.skip_bad_rows);
+      break;
+    case TableFormat::Tsv:
+      read_delimited(data, bytes, options.delimiter ? options.delimiter : '\t', columns, options.skip_bad_rows);
+      break;
+    case TableFormat::Jsonl:
+      FT_CHECK(options.delimiter == 0, path, ": --delimiter applies to CSV and TSV files, not to JSON Lines");
+      read_jsonl(data, bytes, columns, options.skip_bad_rows);
+      break;
     case TableFormat::Auto: FT_THROW("unreachable");
   }
   FT_CHECK(!data.examples.empty(), path, ": no usable rows (", data.rows, " data rows, ", data.bad_rows_skipped,

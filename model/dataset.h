@@ -81,6 +81,7 @@ struct Example {
 
 struct ReadOptions {
   TableFormat format = TableFormat::Auto;
+  char delimiter = 0;  // CSV/TSV field separator; 0: the format's own (',' or tab)
   bool skip_bad_rows = false;
 };
 

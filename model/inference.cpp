@@ -19,7 +19,8 @@ namespace fs = std::filesystem;
 namespace ft {
 
 void set_cpu_threads(int n) {
-  if (n <= 0) return;
+  FT_CHECK(n >= 0, "--threads ", n, ": must be at least 0 (0: all cores)");
+  if (n == 0) return;
   omp_set_num_threads(n);
   openblas_set_num_threads(n);
 }
@@ -104,7 +105,9 @@ std::vector<double> run_inference(const DeviceSpec& device, const BertCheckpoint
 
 InferenceResult predict_examples(const InferenceSettings& s, const std::vector<Example>& examples,
                                  const std::string& source) {
-  FT_CHECK(s.batch_size >= 1, "batch size ", s.batch_size, " must be at least 1");
+  FT_CHECK(s.batch_size >= 1, "--eval-batch-size ", s.batch_size, ": must be at least 1");
+  FT_CHECK(s.max_length == 0 || s.max_length >= 3, "--max-length ", s.max_length,
+           ": must be at least 3 (or 0: the length the model was trained with)");
   set_cpu_threads(s.threads);
   const Precision precision = parse_precision(s.precision);
   const DeviceSpec device = resolve_device(s.device, precision);

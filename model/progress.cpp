@@ -46,14 +46,25 @@ std::string ProgressReporter::format_duration(double s) {
   return buf;
 }
 
+double ProgressReporter::eta_at_recent_pace(const std::deque<Sample>& recent, int64_t total_steps) {
+  if (recent.size() < 2) return NAN;
+  const auto& [t0, s0] = recent.front();
+  const auto& [t1, s1] = recent.back();
+  if (s1 <= s0) return NAN;
+  return seconds_between(t0, t1) / static_cast<double>(s1 - s0) * static_cast<double>(total_steps - s1);
+}
+
 void ProgressReporter::update(int64_t step, double loss, double tokens_per_s) {
   step_ = step;
   loss_ = loss;
   tokens_per_s_ = tokens_per_s;
   const auto now = std::chrono::steady_clock::now();
-  const double elapsed = seconds_between(start_, now);
-  const int64_t done = step_ - start_step_;
-  const double eta = done > 0 ? elapsed / static_cast<double>(done) * static_cast<double>(total_ - step_) : NAN;
+  // The time left at the recent pace (the last kEtaWindow steps, evaluations and saves included),
+  // not the average since the start, which the first steps' warm-up and any change of load skew.
+  if (recent_.empty()) recent_.push_back({start_, start_step_});
+  recent_.push_back({now, step});
+  while (recent_.size() > kEtaWindow + 1) recent_.pop_front();
+  const double eta = eta_at_recent_pace(recent_, total_);
   char tail[160];
   std::snprintf(tail, sizeof tail, "loss %.4f  %s  ETA %s", loss_, rate_text(tokens_per_s_).c_str(),
                 format_duration(eta).c_str());

@@ -5,7 +5,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <string>
+#include <utility>
 
 namespace ft {
 
@@ -29,6 +31,13 @@ class ProgressReporter {
   // "1h02m", "3m20s", "12s".
   static std::string format_duration(double seconds);
 
+  // (time, step) after an update. The ETA is the time left at the pace between the first and the
+  // last of `recent` (the last kEtaWindow steps: evaluations and saves included), not the average
+  // since the start, which the first steps' warm-up and any change of load skew; NaN before a step.
+  using Sample = std::pair<std::chrono::steady_clock::time_point, int64_t>;
+  static constexpr size_t kEtaWindow = 50;
+  static double eta_at_recent_pace(const std::deque<Sample>& recent, int64_t total_steps);
+
  private:
   void draw(const std::string& tail);
   void clear();
@@ -39,6 +48,7 @@ class ProgressReporter {
   double loss_ = 0.0, tokens_per_s_ = 0.0;
   bool drawn_ = false;
   std::chrono::steady_clock::time_point start_, last_draw_, last_plain_;
+  std::deque<Sample> recent_;  // the start, then the recent updates
 };
 
 }  // namespace ft

@@ -50,12 +50,6 @@ T integer_from(const nlohmann::json& j, const char* key, const std::string& sour
   return j.at(key).get<T>();
 }
 
-void fsync_directory(const fs::path& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (fd < 0) return;  // best effort: the files inside were fsync'ed already
-  ::fsync(fd);
-  ::close(fd);
-}
 
 std::string read_text(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -170,11 +164,8 @@ void save_train_checkpoint(const std::string& dir, const TrainCheckpoint& ck, DT
                           {"settings", ck.settings}};
   write_file_atomically((partial / "trainer_state.json").string(), state.dump(1) + "\n");
 
-  // Swap the complete directory into place. An older directory of the same name (a rerun) goes first.
-  fs::remove_all(final_dir, ec);
-  fs::rename(partial, final_dir, ec);
-  FT_CHECK(!ec, dir, ": cannot move the finished checkpoint into place (", ec.message(), ")");
-  fsync_directory(final_dir.parent_path().empty() ? fs::path(".") : final_dir.parent_path());
+  // Swap the complete directory into place (over an older one of the same name, from a rerun).
+  replace_directory(partial.string(), final_dir.string());
 }
 
 std::string latest_checkpoint(const std::string& output_dir) {
@@ -232,11 +223,23 @@ TrainCheckpoint load_train_checkpoint(const std::string& path) {
   return ck;
 }
 
+namespace {
+// Equal, or the same float setting written two ways: checkpoints before 2026-12 stored float
+// settings widened (0.8999999761581421), newer ones as their decimal (0.9).
+bool same_setting(const nlohmann::json& a, const nlohmann::json& b) {
+  if (a == b) return true;
+  if (!a.is_number() || !b.is_number()) return false;
+  const double x = a.get<double>(), y = b.get<double>();
+  const auto widened_float = [](double v) { return static_cast<double>(static_cast<float>(v)) == v; };
+  return (widened_float(x) || widened_float(y)) && static_cast<float>(x) == static_cast<float>(y);
+}
+}  // namespace
+
 void check_resume_settings(const nlohmann::json& saved, const nlohmann::json& now, const std::string& source) {
   FT_CHECK(saved.is_object() && now.is_object(), source, ": settings must be JSON objects");
   for (const auto& [key, value] : saved.items()) {
     FT_CHECK(now.contains(key), source, ": the checkpoint's setting \"", key, "\" is unknown to this run");
-    FT_CHECK(now.at(key) == value, source, ": cannot resume with ", key, " = ", now.at(key).dump(),
+    FT_CHECK(same_setting(now.at(key), value), source, ": cannot resume with ", key, " = ", now.at(key).dump(),
              ": the checkpoint was written with ", key, " = ", value.dump(),
              " (a resumed run must use the settings and data of the run it continues)");
   }

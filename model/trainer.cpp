@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -12,11 +13,15 @@
 #include "core/atomic_file.h"
 #include "core/backend_registry.h"
 #include "core/error.h"
+#include "core/float_decimal.h"
+#include "core/interrupt.h"
 #include "core/safetensors.h"
+#include "core/shell_quote.h"
 #include "model/batching.h"
 #include "model/cached_head.h"
 #include "model/inference.h"
 #include "model/loss_curves_svg.h"
+#include "model/output_dir.h"
 #include "model/progress.h"
 #include "model/schedule.h"
 #include "model/train_state.h"
@@ -142,11 +147,29 @@ std::string join(const std::vector<std::string>& v) {
   return r.empty() ? "none" : r;
 }
 
-// Model directory: Hugging Face's files plus ftengine_training.json.
+// Model directory: Hugging Face's files plus ftengine_training.json. Built beside `dir` and swapped
+// into place whole, so that best/ and last/ hold one complete model at every moment and never a
+// temporary file.
 void save_model_dir(const std::string& dir, const BertConfig& config, const StateDict& params,
                     const std::string& tokenizer_dir, const nlohmann::json& info) {
-  save_hf_model_dir(dir, config, params, tokenizer_dir);
-  write_file_atomically((fs::path(dir) / kTrainingInfoFile).string(), info.dump(2) + "\n");
+  const std::string staging = staging_path(dir);
+  std::error_code ec;
+  fs::remove_all(staging, ec);
+  save_hf_model_dir(staging, config, params, tokenizer_dir);
+  write_file_atomically((fs::path(staging) / kTrainingInfoFile).string(), info.dump(2) + "\n");
+  replace_directory(staging, dir);
+}
+
+// The command that continues this run from `checkpoint`: the run's own command line with --resume
+// appended (a repeated flag takes its last value, so an earlier --resume is overridden).
+std::string resume_command(const TrainSettings& s, const std::string& checkpoint) {
+  if (s.command_line.empty()) return "the same settings with --resume " + shell_quoted(checkpoint);
+  return s.command_line + " --resume " + shell_quoted(checkpoint);
+}
+
+void warn(const std::string& message) {
+  std::fflush(stdout);
+  std::fprintf(stderr, "ftengine: warning: %s\n", message.c_str());
 }
 
 nlohmann::json nullable(double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(nullptr); }
@@ -155,6 +178,24 @@ template <class Real>
 TrainResult run_training(const TrainSettings& s, const DataSplits& data, const DeviceSpec& device) {
   const fs::path out(s.output_dir);
   TrainResult result;
+
+  // ---- output directory: one writer at a time, no run replaced by accident, no stale temporaries
+  const OutputDirLock lock(s.output_dir);
+  const bool resuming = !s.resume.empty();
+  if (const int stale = remove_stale_temporaries(s.output_dir))
+    std::printf("%s: removed %d temporary file(s) left by an interrupted run\n", s.output_dir.c_str(), stale);
+  if (!resuming) {
+    std::string previous = describe_finished_run(s.output_dir);
+    if (const std::string ck = latest_checkpoint(s.output_dir); !ck.empty())
+      previous += (previous.empty() ? "" : ", ") + fs::path(ck).filename().string() + "/";
+    if (!previous.empty()) {
+      FT_CHECK(s.overwrite, s.output_dir, " holds the outputs of another run (", previous,
+               "); continue it with --resume ", s.output_dir, " if it was interrupted, replace it with --overwrite, "
+               "or choose another --output-dir");
+      remove_previous_run(s.output_dir);
+      std::printf("--overwrite: removed the previous run's outputs in %s (%s)\n", s.output_dir.c_str(), previous.c_str());
+    }
+  }
 
   // ---- model and tokenizer (the loader warns on stderr about tensors it initialises: keep the order)
   std::fflush(stdout);
@@ -168,8 +209,8 @@ TrainResult run_training(const TrainSettings& s, const DataSplits& data, const D
   const std::string tok_dir = tokenizer_dir_for(s.model, s.tokenizer);
   const BertTokenizer tokenizer = BertTokenizer::from_dir(tok_dir);
   check_tokenizer_fits(tokenizer, config, tok_dir);
-  FT_CHECK(s.max_length >= 3 && s.max_length <= config.max_position_embeddings, "max length ", s.max_length,
-           " must be in [3, ", config.max_position_embeddings, "] (the model's max_position_embeddings)");
+  FT_CHECK(s.max_length >= 3 && s.max_length <= config.max_position_embeddings, "--max-length ", s.max_length,
+           ": must be in [3, ", config.max_position_embeddings, "] (the model's max_position_embeddings)");
   std::printf("model: %s (%d layers, hidden %d, %d heads, vocabulary %d)\n", ckpt.source.c_str(),
               config.num_hidden_layers, config.hidden_size, config.num_attention_heads, config.vocab_size);
 
@@ -188,6 +229,10 @@ TrainResult run_training(const TrainSettings& s, const DataSplits& data, const D
   if (test.size()) std::printf("%s\n", describe_lengths(length_stats(test), "  test").c_str());
   result.has_valid = valid.size() > 0;
   result.has_test = test.size() > 0;
+  if (!result.has_valid)
+    warn("the validation split is empty (" + data.how + "): no evaluation during training and no best model; "
+         "last/ is the result");
+  if (!result.has_test) warn("the test split is empty (" + data.how + "): no test metrics");
 
   // ---- what trains, and how
   const BertParamLayout layout = bert_param_layout(config);
@@ -199,51 +244,37 @@ TrainResult run_training(const TrainSettings& s, const DataSplits& data, const D
            join(group_names(layout, trainable, true)));
   const bool cached = s.feature_cache && head_only && (!encoder_dropout || !s.frozen_dropout);
 
-  FT_CHECK(s.batch_size >= 1 && s.grad_accum >= 1 && s.eval_batch_size >= 1, "batch size ", s.batch_size,
-           ", gradient accumulation ", s.grad_accum, " and evaluation batch size ", s.eval_batch_size,
-           " must be at least 1");
-  FT_CHECK(s.epochs >= 1 || s.max_steps > 0, "epochs ", s.epochs, ": train at least one epoch, or give max steps");
   BatchingOptions bopt;
   bopt.batch_size = s.batch_size;
   bopt.shuffle = s.shuffle;
   bopt.bucket_by_length = s.bucket_by_length;
   const int64_t micro_per_epoch = batches_per_epoch(train.size(), s.batch_size);
   const int64_t steps_per_epoch = std::max<int64_t>(1, micro_per_epoch / s.grad_accum);
-  const int64_t total_steps = s.max_steps > 0 ? s.max_steps : steps_per_epoch * s.epochs;
+  // HF's rule for fractional epochs: max_steps = ceil(num_train_epochs x updates per epoch).
+  const int64_t total_steps = s.max_steps > 0 ? s.max_steps
+                                              : std::max<int64_t>(1, static_cast<int64_t>(std::ceil(
+                                                                         s.epochs * static_cast<double>(steps_per_epoch))));
   const int64_t warmup = s.warmup_steps > 0 ? s.warmup_steps
                                             : static_cast<int64_t>(std::ceil(s.warmup_ratio * static_cast<double>(total_steps)));
-  FT_CHECK(s.warmup_ratio >= 0.0 && s.warmup_ratio <= 1.0, "warmup ratio ", s.warmup_ratio, " must be in [0, 1]");
-  FT_CHECK(s.lr > 0.0 && std::isfinite(s.lr), "learning rate ", s.lr, " must be a positive number");
-  FT_CHECK(s.test_model == "best" || s.test_model == "last", "--test-model \"", s.test_model, "\" is not best or last");
   FT_CHECK(total_steps <= int64_t{1} << 31, "total steps ", total_steps, " too many");
 
   nlohmann::json settings = {
       {"batch_size", s.batch_size}, {"grad_accum", s.grad_accum}, {"epochs", s.epochs},
       {"max_steps", s.max_steps}, {"total_steps", total_steps}, {"warmup_steps", warmup},
-      {"lr", s.lr}, {"adam_beta1", s.adamw.beta1}, {"adam_beta2", s.adamw.beta2}, {"adam_eps", s.adamw.eps},
-      {"weight_decay", s.adamw.weight_decay}, {"max_grad_norm", s.max_grad_norm},
-      {"hidden_dropout", rates.hidden}, {"attention_dropout", rates.attention},
-      {"classifier_dropout", rates.classifier}, {"frozen_dropout", s.frozen_dropout}, {"feature_cache", cached},
+      {"lr", s.lr}, {"adam_beta1", shortest_decimal(s.adamw.beta1)}, {"adam_beta2", shortest_decimal(s.adamw.beta2)},
+      {"adam_eps", shortest_decimal(s.adamw.eps)}, {"weight_decay", shortest_decimal(s.adamw.weight_decay)},
+      {"max_grad_norm", s.max_grad_norm}, {"hidden_dropout", shortest_decimal(rates.hidden)},
+      {"attention_dropout", shortest_decimal(rates.attention)}, {"classifier_dropout", shortest_decimal(rates.classifier)}, {"frozen_dropout", s.frozen_dropout}, {"feature_cache", cached},
       {"trainable", group_names(layout, trainable, true)}, {"seed", s.seed}, {"shuffle", s.shuffle},
       {"bucket_by_length", s.bucket_by_length}, {"max_length", s.max_length}, {"eval_every", s.eval_every},
       {"log_every", s.log_every}, {"early_stopping_patience", s.early_stopping_patience},
       {"precision", std::is_same_v<Real, bf16> ? "bf16" : "fp32"}, {"config", bert_config_to_json(config)},
       {"train_data", fingerprint(train)}, {"valid_data", fingerprint(valid)}, {"test_data", fingerprint(test)}};
 
-  // ---- output directory
-  std::error_code ec;
-  fs::create_directories(out, ec);
-  FT_CHECK(fs::is_directory(out), s.output_dir, ": cannot create the output directory (", ec.message(), ")");
   TrainCheckpoint resumed;
-  const bool resuming = !s.resume.empty();
   if (resuming) {
     resumed = load_train_checkpoint(s.resume);
     check_resume_settings(resumed.settings, settings, s.resume);
-  } else if (!latest_checkpoint(s.output_dir).empty()) {
-    FT_CHECK(s.overwrite, s.output_dir, " holds checkpoints of another run (", latest_checkpoint(s.output_dir),
-             "); continue it with --resume ", s.output_dir, ", or start over with --overwrite");
-    for (const auto& entry : fs::directory_iterator(out))
-      if (entry.path().filename().string().rfind("checkpoint-", 0) == 0) fs::remove_all(entry.path(), ec);
   }
   {
     nlohmann::json run = settings;
@@ -317,6 +348,18 @@ TrainResult run_training(const TrainSettings& s, const DataSplits& data, const D
   write_log();
 
   // ---- the loop
+  // A resumable checkpoint of the state after `step`; returns its directory.
+  const auto save_checkpoint = [&](int64_t step) {
+    TrainCheckpoint ck{pos, settings, learner->params(), learner->optimizer_state(),
+                       pos.best_step >= 0 ? (fs::path(best_dir) / "model.safetensors").string() : ""};
+    const std::string dir = (out / ("checkpoint-" + std::to_string(step))).string();
+    save_train_checkpoint(dir, ck, std::is_same_v<Real, double> ? DType::F64 : DType::F32);
+    prune_checkpoints(s.output_dir, s.keep_checkpoints);
+    return dir;
+  };
+  // SIGINT / SIGTERM from here to the loop's end stop the run after the current step, saved.
+  std::optional<InterruptScope> interrupts;
+  interrupts.emplace();
   const bool bar = s.progress < 0 ? ProgressReporter::stderr_is_terminal() : s.progress == 1;
   ProgressReporter progress(total_steps, pos.global_step, bar);
   const float loss_scale = 1.0f / static_cast<float>(s.grad_accum);
@@ -414,17 +457,22 @@ TrainResult run_training(const TrainSettings& s, const DataSplits& data, const D
         ++pos.epoch;
         pos.update_in_epoch = 0;
       }
+      std::string saved;
       if (s.save_every > 0 && step % s.save_every == 0 && !final && !stop) {
-        TrainCheckpoint ck{pos, settings, learner->params(), learner->optimizer_state(),
-                           pos.best_step >= 0 ? (fs::path(best_dir) / "model.safetensors").string() : ""};
-        const std::string dir = (out / ("checkpoint-" + std::to_string(step))).string();
-        save_train_checkpoint(dir, ck, std::is_same_v<Real, double> ? DType::F64 : DType::F32);
-        prune_checkpoints(s.output_dir, s.keep_checkpoints);
-        progress.line("saved checkpoint " + dir);
+        saved = save_checkpoint(step);
+        progress.line("saved checkpoint " + saved);
+      }
+      if (const int sig = pending_interrupt(); sig != 0 && !final && !stop) {
+        if (saved.empty()) saved = save_checkpoint(step);
+        progress.finish();
+        throw Interrupted(detail::concat("stopped by ", signal_name(sig), " after step ", step, " of ", total_steps,
+                                         "; the run is saved in ", saved, "\nresume with: ", resume_command(s, saved)),
+                          sig);
       }
     }
   }
   progress.finish();
+  interrupts.reset();  // from here on a signal stops at once; every write is atomic
   result.steps = pos.global_step;
   result.train_seconds = pos.train_seconds;
   result.best_step = pos.best_step;
@@ -502,8 +550,7 @@ TrainResult run_training(const TrainSettings& s, const DataSplits& data, const D
 }  // namespace
 
 TrainResult train_regressor(const TrainSettings& s, const DataSplits& data) {
-  FT_CHECK(!s.model.empty(), "no model given (--model DIR)");
-  FT_CHECK(!s.output_dir.empty(), "no output directory given (--output-dir DIR)");
+  check_train_settings(s);
   set_cpu_threads(s.threads);
   const Precision precision = parse_precision(s.precision);
   const DeviceSpec device = resolve_device(s.device, precision);

@@ -50,7 +50,7 @@ struct TrainSettings {
   bool shuffle = true;
   bool bucket_by_length = false;
 
-  int epochs = 3;
+  double epochs = 3;       // fractions allowed, as in HF: total steps = ceil(epochs x steps per epoch)
   int64_t max_steps = 0;  // > 0 replaces epochs
   double lr = 5e-5;
   double warmup_ratio = 0.0;
@@ -75,7 +75,8 @@ struct TrainSettings {
   int64_t save_every = 0;  // 0: no resumable checkpoints
   int keep_checkpoints = 1;
   std::string resume;      // checkpoint or output directory
-  bool overwrite = false;  // allow an output directory holding another run's checkpoints
+  bool overwrite = false;  // replace a finished run or another run's checkpoints in output_dir
+  std::string command_line;  // how this run was started, for the resume hint after an interrupt
   int progress = -1;       // -1 auto (bar on a terminal), 0 plain lines, 1 bar
   int threads = 0;         // CPU threads (0: OpenMP's default)
 };
@@ -92,7 +93,13 @@ struct TrainResult {
   std::string best_dir, last_dir, log_path, metrics_path, predictions_path, plot_path;
 };
 
-// Runs the whole job; everything it writes goes under settings.output_dir.
+// Every numeric setting in its range and the choices valid, or an ft::Error naming the command-line
+// flag, the value and the range (model/train_settings_check.cpp).
+void check_train_settings(const TrainSettings& settings);
+
+// Runs the whole job; everything it writes goes under settings.output_dir. An output directory
+// holding a finished run is refused unless settings.overwrite; another ftengine writing there is
+// refused. SIGINT / SIGTERM stop it after the current step with a checkpoint (ft::Interrupted).
 TrainResult train_regressor(const TrainSettings& settings, const DataSplits& data);
 
 }  // namespace ft

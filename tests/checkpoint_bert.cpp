@@ -270,7 +270,12 @@ TEST(CheckpointBert, FormatDetectionByContent) {
   // torch.save's pre-1.6 format is named, not misread.
   test::write_bytes(dir.file("legacy.bin"), std::string("\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19", 14));
   expect_error([&] { load_state_dict(dir.file("legacy.bin")); }, {dir.file("legacy.bin"), "legacy"});
-  expect_error([&] { load_state_dict(dir.file("none.bin")); }, {dir.file("none.bin"), "cannot open"});
+  expect_error([&] { load_state_dict(dir.file("none.bin")); }, {dir.file("none.bin"), "does not exist"});
+  // Random bytes under a torch name are a broken zip, not a safetensors header of absurd length.
+  test::write_bytes(dir.file("pytorch_model.bin"), std::string("\x96\xd0\xa9\xd0\x11\x22\x33\x44\x55\x66\x77\x88", 12));
+  expect_error([&] { load_state_dict(dir.file("pytorch_model.bin")); }, {dir.file("pytorch_model.bin"), "not a zip archive"});
+  // A directory holding no weights, and a missing path, say so.
+  expect_error([&] { load_bert_checkpoint(dir.file("missing_model"), 1); }, {dir.file("missing_model"), "does not exist"});
 }
 
 TEST(CheckpointBert, SavedDirectoryRoundTripsByteEqualAndIsWhatTransformersExpects) {

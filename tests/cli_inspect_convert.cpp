@@ -9,48 +9,34 @@
 #include <sys/wait.h>
 
 #include "model/checkpoint.h"
+#include "tests/support/run_ftengine.h"
 #include "tests/support/temp_files.h"
 #include "tests/support/test_data.h"
 
 namespace ft {
 namespace {
 
-struct RunResult {
-  int status = -1;
-  std::string output;  // stdout and stderr together
-};
-
-RunResult run_ftengine(const std::string& args) {
-  const std::string command = std::string(FTENGINE_BINARY) + " " + args + " 2>&1";
-  RunResult r;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return r;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.output.append(buf.data(), n);
-  const int raw = pclose(pipe);
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  return r;
-}
+using test::run_ftengine;
+using RunResult = test::CliRun;
 
 std::string golden(const std::string& name) { return (test::golden_dir() / "checkpoints" / name).string(); }
 
 TEST(CliInspect, PrintsTensorsAndGroupCountsOfAModelDirectory) {
   const RunResult r = run_ftengine("inspect " + (test::golden_dir() / "checkpoints").string());
-  ASSERT_EQ(r.status, 0) << r.output;
-  EXPECT_NE(r.output.find("bert.encoder.layer.1.output.dense.weight"), std::string::npos) << r.output;
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("bert.encoder.layer.1.output.dense.weight"), std::string::npos) << r.out;
   // The tiny golden model: vocab 128, hidden 32, 2 layers, FFN 64, 64 positions.
   // embeddings = (128 + 64 + 2) * 32 + 2 * 32 = 6,272; a layer = 4 * 32 * 32 + 2 * 32 * 64 + 10 * 32 + 64 = 8,544.
-  EXPECT_NE(r.output.find("6,272"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("8,544"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("17,088"), std::string::npos) << r.output;
+  EXPECT_NE(r.out.find("6,272"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("8,544"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("17,088"), std::string::npos) << r.out;
 }
 
 TEST(CliConvert, PytorchBinBecomesTheSameTensorsAsHuggingFacesSafetensors) {
   test::TempDir dir;
   const std::string out = dir.file("converted.safetensors");
   const RunResult r = run_ftengine("convert " + golden("pytorch_model.bin") + " " + out);
-  ASSERT_EQ(r.status, 0) << r.output;
+  ASSERT_EQ(r.status, 0) << r.out;
   const StateDict converted = load_state_dict(out);
   const StateDict reference = load_state_dict(golden("model.safetensors"));
   ASSERT_EQ(converted.tensors.size(), reference.tensors.size());
@@ -68,16 +54,16 @@ TEST(CliErrors, BrokenCheckpointIsOneLineNamingTheFileAndExitOne) {
   const std::string bad = dir.file("broken.safetensors");
   test::write_bytes(bad, std::string("\xff\xff\xff\xff\xff\xff\xff\x7f{}", 10));
   const RunResult r = run_ftengine("inspect " + bad);
-  EXPECT_EQ(r.status, 1) << r.output;
-  EXPECT_EQ(r.output.rfind("ftengine: error: ", 0), 0u) << r.output;
-  EXPECT_NE(r.output.find("broken.safetensors"), std::string::npos) << r.output;
-  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_EQ(r.out.rfind("ftengine: error: ", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("broken.safetensors"), std::string::npos) << r.out;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
 }
 
 TEST(CliErrors, UnknownDeviceIsAClearError) {
   const RunResult r = run_ftengine("train --device tpu:0 --max-steps 1");
-  EXPECT_EQ(r.status, 1) << r.output;
-  EXPECT_NE(r.output.find("tpu:0"), std::string::npos) << r.output;
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_NE(r.out.find("tpu:0"), std::string::npos) << r.out;
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "tests/support/run_ftengine.h"
 #include "tests/trainer_support.h"
 
 namespace fs = std::filesystem;
@@ -19,31 +20,6 @@ using namespace ft;
 using namespace ft::test;
 
 namespace {
-
-fs::path ftengine_binary() {
-  char self[PATH_MAX] = {};
-  const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n <= 0) return {};
-  return fs::path(std::string(self, static_cast<size_t>(n))).parent_path().parent_path() / "ftengine";
-}
-
-struct CliRun {
-  int status = -1;
-  std::string out;  // stdout and stderr together
-};
-
-CliRun run(const std::string& args, const std::string& env = "") {
-  const std::string cmd = env + " " + ftengine_binary().string() + " " + args + " 2>&1";
-  CliRun r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf;
-  size_t got;
-  while ((got = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), got);
-  const int raw = ::pclose(p);
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  return r;
-}
 
 #define REQUIRE_BINARY()                                                                              \
   do {                                                                                                \
@@ -59,7 +35,7 @@ TEST(TrainerCli, TrainEvaluatePredict) {
   const std::string csv = write_toy_csv(dir / "toy.csv", 100, 31);
   const std::string data = "--data " + csv + " --target-column y --split-column split --id-column id";
   const std::string out = dir / "run";
-  const CliRun t = run("train --model " + tiny_checkpoint_dir().string() + " " + data +
+  const CliRun t = run_ftengine("train --model " + tiny_checkpoint_dir().string() + " " + data +
                     " --max-length 32 --epochs 1 --eval-every 3 --device cpu --progress plain --output-dir " + out);
   ASSERT_EQ(t.status, 0) << t.out;
   EXPECT_NE(t.out.find("exceed max length 32"), std::string::npos) << t.out;  // the length statistics
@@ -68,7 +44,7 @@ TEST(TrainerCli, TrainEvaluatePredict) {
                         "predictions.csv", "loss_curves.svg"})
     EXPECT_TRUE(fs::is_regular_file(out + "/" + f)) << f;
 
-  const CliRun e = run("evaluate --model " + out + "/best " + data + " --split test --device cpu --out " + (dir / "m.json"));
+  const CliRun e = run_ftengine("evaluate --model " + out + "/best " + data + " --split test --device cpu --out " + (dir / "m.json"));
   ASSERT_EQ(e.status, 0) << e.out;
   const auto m = nlohmann::json::parse(read_file(dir / "m.json"));
   const auto trained = nlohmann::json::parse(read_file(out + "/metrics.json"));
@@ -76,7 +52,7 @@ TEST(TrainerCli, TrainEvaluatePredict) {
   EXPECT_NEAR(m["mse"].get<double>(), trained["test"]["mse"].get<double>(), 1e-12);
   EXPECT_EQ(m["count"].get<int>(), 15);
 
-  const CliRun p = run("predict --model " + out + "/best --data " + csv + " --id-column id --device cpu --out " + (dir / "p.csv"));
+  const CliRun p = run_ftengine("predict --model " + out + "/best --data " + csv + " --id-column id --device cpu --out " + (dir / "p.csv"));
   ASSERT_EQ(p.status, 0) << p.out;
   const Table preds = parse_delimited(read_file(dir / "p.csv"), ',', "p.csv");
   EXPECT_EQ(preds.header, (std::vector<std::string>{"row", "line", "id", "prediction"}));
@@ -87,7 +63,7 @@ TEST(TrainerCli, PresetIsOverriddenByExplicitFlags) {
   REQUIRE_BINARY();
   ScratchDir dir("cli_preset");
   const std::string csv = write_toy_csv(dir / "toy.csv", 60, 32);
-  const CliRun t = run("train --model " + tiny_checkpoint_dir().string() + " --data " + csv +
+  const CliRun t = run_ftengine("train --model " + tiny_checkpoint_dir().string() + " --data " + csv +
                     " --target-column y --split-column split --preset restricted --lr 0.01 --max-length 32"
                     " --max-steps 2 --device cpu --output-dir " + (dir / "run"));
   ASSERT_EQ(t.status, 0) << t.out;
@@ -105,11 +81,11 @@ TEST(TrainerCli, BadRowsAreReportedOrSkipped) {
   const std::string args = "train --model " + tiny_checkpoint_dir().string() + " --data " + (dir / "bad.csv") +
                            " --target-column y --max-length 16 --max-steps 1 --split-ratios 0.6,0.2,0.2 --device cpu"
                            " --output-dir " + (dir / "run");
-  const CliRun bad = run(args);
+  const CliRun bad = run_ftengine(args);
   EXPECT_EQ(bad.status, 1);
   EXPECT_NE(bad.out.find("ftengine: error: " + (dir / "bad.csv") + ": line 3: the target \"oops\""), std::string::npos)
       << bad.out;
-  const CliRun skipped = run(args + " --skip-bad-rows");
+  const CliRun skipped = run_ftengine(args + " --skip-bad-rows");
   EXPECT_EQ(skipped.status, 0) << skipped.out;
   EXPECT_NE(skipped.out.find("skipped 1 bad rows of 5"), std::string::npos) << skipped.out;
 }
@@ -117,7 +93,7 @@ TEST(TrainerCli, BadRowsAreReportedOrSkipped) {
 TEST(TrainerCli, DemoWithoutWeightsSaysHowToFetchThem) {
   REQUIRE_BINARY();
   ScratchDir dir("cli_demo");
-  const CliRun r = run("train --output-dir " + (dir / "demo"), "FTENGINE_MINILM_DIR=" + (dir / "nothing"));
+  const CliRun r = run_ftengine("train --output-dir " + (dir / "demo"), "FTENGINE_MINILM_DIR=" + (dir / "nothing"));
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.out.find("tools/fetch_minilm.sh"), std::string::npos) << r.out;
 }

@@ -35,7 +35,6 @@ std::vector<Example> select_split(const Dataset& data, const std::string& split)
 }
 
 void run(EvaluateFlags& f) {
-  FT_CHECK(!f.data.data.empty(), "no data given (--data FILE)");
   FT_CHECK(f.split.empty() || !f.data.split_column.empty(), "--split needs --split-column");
   const Dataset data = read_dataset(f.data.data, f.data.columns(true), f.data.read_options());
   report_skipped_rows(data);
@@ -71,12 +70,14 @@ void add_evaluate_command(CLI::App& app) {
   auto f = std::make_shared<EvaluateFlags>();
   cmd->add_option("--model", f->s.model, "Model directory (e.g. runs/demo/best)")->required();
   f->data.add(*cmd, "Data file with texts and targets (CSV, TSV or JSONL)", "Column holding the numeric target");
+  cmd->get_option("--data")->required();
   cmd->add_option("--split", f->split, "Evaluate only the rows of this split (train, valid or test; needs --split-column)");
   cmd->add_option("--tokenizer", f->s.tokenizer, "Tokenizer directory (default: the model's)");
   cmd->add_option("--max-length", f->s.max_length,
                   "Truncate texts to this many tokens (default: the length the model was trained with, else the "
                   "model's maximum)");
-  cmd->add_option("--batch-size", f->s.batch_size, "Examples per batch")->capture_default_str();
+  cmd->add_option("--eval-batch-size,--batch-size,--per_device_eval_batch_size", f->s.batch_size, "Examples per batch")
+      ->capture_default_str();
   cmd->add_option("--device", f->s.device, "cpu, cuda, cuda:N or auto")->capture_default_str();
   cmd->add_option("--precision", f->s.precision, "fp32 or bf16 (CUDA only)")->capture_default_str();
   cmd->add_option("--threads", f->s.threads, "CPU threads (0: all)")->capture_default_str();

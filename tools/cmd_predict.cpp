@@ -20,7 +20,6 @@ struct PredictFlags {
 };
 
 void run(CLI::App& cmd, PredictFlags& f) {
-  FT_CHECK(!f.data.data.empty(), "no data given (--data FILE)");
   // Targets are optional here: read (and reported in the CSV) only when --target-column is given.
   const bool with_target = cmd.count("--target-column") > 0;
   const Dataset data = read_dataset(f.data.data, f.data.columns(with_target), f.data.read_options());
@@ -39,12 +38,14 @@ void add_predict_command(CLI::App& app) {
   cmd->add_option("--model", f->s.model, "Model directory (e.g. runs/demo/best)")->required();
   f->data.add(*cmd, "Data file with texts (CSV, TSV or JSONL)",
               "Column holding a target to copy beside the predictions (optional here)");
+  cmd->get_option("--data")->required();
   cmd->add_option("--out", f->out, "CSV file to write: [split,]row,line[,id][,target],prediction")->required();
   cmd->add_option("--tokenizer", f->s.tokenizer, "Tokenizer directory (default: the model's)");
   cmd->add_option("--max-length", f->s.max_length,
                   "Truncate texts to this many tokens (default: the length the model was trained with, else the "
                   "model's maximum)");
-  cmd->add_option("--batch-size", f->s.batch_size, "Examples per batch")->capture_default_str();
+  cmd->add_option("--eval-batch-size,--batch-size,--per_device_eval_batch_size", f->s.batch_size, "Examples per batch")
+      ->capture_default_str();
   cmd->add_option("--device", f->s.device, "cpu, cuda, cuda:N or auto")->capture_default_str();
   cmd->add_option("--precision", f->s.precision, "fp32 or bf16 (CUDA only)")->capture_default_str();
   cmd->add_option("--threads", f->s.threads, "CPU threads (0: all)")->capture_default_str();

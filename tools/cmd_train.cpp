@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "core/shell_quote.h"
 #include "model/metrics.h"
 #include "model/synthetic_corpus.h"
 #include "model/trainer.h"
@@ -24,7 +25,7 @@ struct Preset {
   const char* name;
   const char* train;
   double lr;
-  int epochs;
+  double epochs;
   int max_length;
   const char* what;
 };
@@ -41,7 +42,7 @@ struct DemoDefaults {
   int64_t rows = 2000;
   int max_length = 64;
   int batch_size = 16;
-  int epochs = 2;
+  double epochs = 2;
   double lr = 1e-4;
   double warmup_ratio = 0.1;
   int64_t eval_every = 25;
@@ -122,7 +123,13 @@ void run(CLI::App& cmd, TrainFlags& f) {
     if (!given("--warmup-ratio")) s.warmup_ratio = d.warmup_ratio;
     if (!given("--eval-every")) s.eval_every = d.eval_every;
     if (!given("--log-every")) s.log_every = d.log_every;
-    if (s.output_dir.empty()) s.output_dir = "runs/demo";
+    if (s.output_dir.empty()) {
+      s.output_dir = "runs/demo";
+      // The demo's own directory holds nothing a user made: each demo run replaces the last one.
+      if (s.resume.empty()) s.overwrite = true;
+    }
+    check_train_settings(s);
+    FT_CHECK(f.demo_rows >= 10, "--demo-rows ", f.demo_rows, ": must be at least 10 (the corpus is split 80/10/10)");
     SyntheticCorpusOptions co;
     co.rows = f.demo_rows;
     const Dataset corpus = synthetic_conflict_corpus(co);
@@ -148,6 +155,7 @@ void run(CLI::App& cmd, TrainFlags& f) {
   } else {
     FT_CHECK(!s.model.empty(), "no model given: pass --model DIR (an HF BERT directory; see ftengine convert)");
     if (s.output_dir.empty()) s.output_dir = "runs/train";
+    check_train_settings(s);
     const Dataset data = read_dataset(f.data.data, f.data.columns(true), f.data.read_options());
     report_skipped_rows(data);
     const bool by_column = !f.data.split_column.empty();
@@ -197,7 +205,7 @@ void run(CLI::App& cmd, TrainFlags& f) {
 
 }  // namespace
 
-void add_train_command(CLI::App& app) {
+void add_train_command(CLI::App& app, int argc, char** argv) {
   auto* cmd = app.add_subcommand(
       "train",
       "Fine-tune a BERT model for regression on a CSV/TSV/JSONL file of texts and numeric targets. Without --data: "
@@ -227,22 +235,29 @@ void add_train_command(CLI::App& app) {
                   "Flags given explicitly win")
       ->check(CLI::IsMember({"restricted", "unrestricted", "maxlen"}));
   // Optimisation
-  cmd->add_option("--epochs", s.epochs, "Training epochs")->capture_default_str();
-  cmd->add_option("--max-steps", s.max_steps, "Optimizer steps in all; > 0 replaces --epochs")->capture_default_str();
-  cmd->add_option("--batch-size", s.batch_size, "Examples per micro-batch (HF per_device_train_batch_size)")
+  // Each flag also answers to HF Trainer's name for it (docs/usage.md, "HF Trainer's flag names").
+  cmd->add_option("--epochs,--num_train_epochs", s.epochs, "Training epochs (fractions allowed, as in HF)")
       ->capture_default_str();
-  cmd->add_option("--grad-accum", s.grad_accum, "Micro-batches per optimizer step (gradient accumulation)")
+  cmd->add_option("--max-steps,--max_steps", s.max_steps, "Optimizer steps in all; > 0 replaces --epochs")
       ->capture_default_str();
-  cmd->add_option("--lr", s.lr, "Peak learning rate (AdamW)")->capture_default_str();
-  cmd->add_option("--adam-beta1", s.adamw.beta1, "AdamW beta1")->capture_default_str();
-  cmd->add_option("--adam-beta2", s.adamw.beta2, "AdamW beta2")->capture_default_str();
-  cmd->add_option("--adam-eps", s.adamw.eps, "AdamW epsilon")->capture_default_str();
-  cmd->add_option("--weight-decay", s.adamw.weight_decay,
-                  "AdamW weight decay, on all weights but biases and LayerNorm weights (HF's rule)")
+  cmd->add_option("--batch-size,--per_device_train_batch_size", s.batch_size, "Examples per micro-batch")
       ->capture_default_str();
-  cmd->add_option("--warmup-ratio", s.warmup_ratio, "Fraction of the steps with linear warmup")->capture_default_str();
-  cmd->add_option("--warmup-steps", s.warmup_steps, "Warmup steps; > 0 wins over --warmup-ratio")->capture_default_str();
-  cmd->add_option("--max-grad-norm", s.max_grad_norm, "Clip the gradients' global L2 norm to this (0: no clipping)")
+  cmd->add_option("--grad-accum,--gradient_accumulation_steps", s.grad_accum,
+                  "Micro-batches per optimizer step (gradient accumulation)")
+      ->capture_default_str();
+  cmd->add_option("--lr,--learning_rate", s.lr, "Peak learning rate (AdamW)")->capture_default_str();
+  cmd->add_option("--adam-beta1,--adam_beta1", s.adamw.beta1, "AdamW beta1, in [0, 1)")->capture_default_str();
+  cmd->add_option("--adam-beta2,--adam_beta2", s.adamw.beta2, "AdamW beta2, in [0, 1)")->capture_default_str();
+  cmd->add_option("--adam-eps,--adam_epsilon", s.adamw.eps, "AdamW epsilon, above 0")->capture_default_str();
+  cmd->add_option("--weight-decay,--weight_decay", s.adamw.weight_decay,
+                  "AdamW weight decay (>= 0), on all weights but biases and LayerNorm weights (HF's rule)")
+      ->capture_default_str();
+  cmd->add_option("--warmup-ratio,--warmup_ratio", s.warmup_ratio, "Fraction of the steps with linear warmup, in [0, 1]")
+      ->capture_default_str();
+  cmd->add_option("--warmup-steps,--warmup_steps", s.warmup_steps, "Warmup steps; > 0 wins over --warmup-ratio")
+      ->capture_default_str();
+  cmd->add_option("--max-grad-norm,--max_grad_norm", s.max_grad_norm,
+                  "Clip the gradients' global L2 norm to this (0: no clipping)")
       ->capture_default_str();
   cmd->add_option("--max-length", s.max_length, "Tokens per text at most ([CLS] and [SEP] included); longer texts "
                                                 "are truncated")
@@ -266,32 +281,47 @@ void add_train_command(CLI::App& app) {
   cmd->add_flag("--bucket-by-length", s.bucket_by_length,
                 "Batch texts of similar length together (less padding, faster; changes the batches)");
   // Evaluation
-  cmd->add_option("--eval-every", s.eval_every, "Evaluate on the validation set every N steps (and at each epoch's "
+  cmd->add_option("--eval-every,--eval_steps", s.eval_every, "Evaluate on the validation set every N steps (and at each epoch's "
                                                 "end; 0: only there)")
       ->capture_default_str();
-  cmd->add_option("--log-every", s.log_every, "Also log the training loss every N steps (0: only with evaluations)")
+  cmd->add_option("--log-every,--logging_steps", s.log_every, "Also log the training loss every N steps (0: only with evaluations)")
       ->capture_default_str();
-  cmd->add_option("--eval-batch-size", s.eval_batch_size, "Examples per evaluation batch")->capture_default_str();
+  cmd->add_option("--eval-batch-size,--per_device_eval_batch_size", s.eval_batch_size, "Examples per evaluation batch")->capture_default_str();
   cmd->add_option("--early-stopping-patience", s.early_stopping_patience,
                   "Stop after this many evaluations without a better validation loss (0: never)")
       ->capture_default_str();
   cmd->add_option("--test-model", s.test_model, "Model behind the test metrics and predictions: best or last")
       ->capture_default_str();
   // Output
-  cmd->add_option("--output-dir", s.output_dir, "Where everything goes (default runs/train; the demo: runs/demo)");
-  cmd->add_option("--save-every", s.save_every, "Write a resumable checkpoint every N steps (0: never)")
+  cmd->add_option("--output-dir,--output_dir", s.output_dir, "Where everything goes (default runs/train; the demo: runs/demo)");
+  cmd->add_option("--save-every,--save_steps", s.save_every, "Write a resumable checkpoint every N steps (0: never)")
       ->capture_default_str();
-  cmd->add_option("--keep-checkpoints", s.keep_checkpoints, "Resumable checkpoints kept (the newest)")
+  cmd->add_option("--keep-checkpoints,--save_total_limit", s.keep_checkpoints, "Resumable checkpoints kept (the newest)")
       ->capture_default_str();
-  cmd->add_option("--resume", s.resume, "Continue from a checkpoint directory, or an output directory's newest "
+  cmd->add_option("--resume,--resume_from_checkpoint", s.resume, "Continue from a checkpoint directory, or an output directory's newest "
                                         "checkpoint; the same flags and data are required");
-  cmd->add_flag("--overwrite", s.overwrite, "Start afresh in an output directory that holds another run's checkpoints");
+  cmd->add_flag("--overwrite,--overwrite_output_dir", s.overwrite,
+                "Replace the outputs of another run (a finished run, or checkpoints) in --output-dir");
   // Device
   cmd->add_option("--device", s.device, "cpu, cuda, cuda:N or auto (a GPU when one is usable)")->capture_default_str();
   cmd->add_option("--precision", s.precision, "fp32, or bf16 (CUDA only; fp32 master weights)")->capture_default_str();
   cmd->add_option("--threads", s.threads, "CPU threads (0: all)")->capture_default_str();
   cmd->add_option("--progress", f->progress, "auto (a bar on a terminal), bar, or plain lines")->capture_default_str();
-  cmd->callback([cmd, f] { run(*cmd, *f); });
+  // The command line less any --resume, which the resume hint appends anew.
+  std::string command_line;
+  for (int i = 0; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--resume" || a == "--resume_from_checkpoint") {
+      ++i;
+      continue;
+    }
+    if (a.rfind("--resume=", 0) == 0 || a.rfind("--resume_from_checkpoint=", 0) == 0) continue;
+    command_line += (command_line.empty() ? "" : " ") + shell_quoted(a);
+  }
+  cmd->callback([cmd, f, command_line] {
+    f->s.command_line = command_line;
+    run(*cmd, *f);
+  });
 }
 
 }  // namespace ft::tools

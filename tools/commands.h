@@ -8,7 +8,8 @@ namespace ft::tools {
 void add_inspect_command(CLI::App& app);
 void add_convert_command(CLI::App& app);
 void add_tokenize_command(CLI::App& app);
-void add_train_command(CLI::App& app);
+// `argc`, `argv`: the command line, for the resume hint an interrupted run prints.
+void add_train_command(CLI::App& app, int argc, char** argv);
 void add_evaluate_command(CLI::App& app);
 void add_predict_command(CLI::App& app);
 

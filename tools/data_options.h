@@ -1,10 +1,13 @@
 // The data flags shared by `ftengine train`, `evaluate` and `predict`.
 #pragma once
 
+#include <iterator>
 #include <string>
+#include <utility>
 
 #include <CLI/CLI.hpp>
 
+#include "core/error.h"
 #include "model/dataset.h"
 
 namespace ft::tools {
@@ -12,6 +15,7 @@ namespace ft::tools {
 struct DataOptions {
   std::string data;
   std::string format = "auto";
+  std::string delimiter;
   std::string text_column = "text";
   std::string text_pair_column;
   std::string target_column = "target";
@@ -24,6 +28,9 @@ struct DataOptions {
     cmd.add_option("--data", data, data_help);
     cmd.add_option("--format", format, "Data format: auto (from the extension: .csv, .tsv, .jsonl), csv, tsv, jsonl")
         ->capture_default_str();
+    cmd.add_option("--delimiter", delimiter,
+                   "Field separator of a CSV/TSV file, one character (e.g. ';', '|', or '\\t' for a tab); default: "
+                   "',' for CSV, tab for TSV");
     cmd.add_option("--text-column", text_column, "Column holding the text")->capture_default_str();
     cmd.add_option("--text-pair-column", text_pair_column,
                    "Column holding a second text, for pairs ([CLS] a [SEP] b [SEP], token types 0 and 1)");
@@ -36,7 +43,17 @@ struct DataOptions {
                  "split label (and report how many) instead of stopping with an error");
   }
 
+  // The columns to read; two roles naming the same column is an error naming both flags.
   DataColumns columns(bool with_target) const {
+    const std::pair<const char*, const std::string*> roles[] = {
+        {"--text-column", &text_column}, {"--text-pair-column", &text_pair_column},
+        {"--target-column", with_target ? &target_column : nullptr}, {"--split-column", &split_column},
+        {"--id-column", &id_column}};
+    for (size_t i = 0; i < std::size(roles); ++i)
+      for (size_t j = i + 1; j < std::size(roles); ++j)
+        if (roles[i].second && roles[j].second && !roles[i].second->empty())
+          FT_CHECK(*roles[i].second != *roles[j].second, roles[i].first, " and ", roles[j].first,
+                   " both name the column \"", *roles[i].second, "\": each role needs its own column");
     DataColumns c;
     c.text = text_column;
     c.text_pair = text_pair_column;
@@ -49,6 +66,12 @@ struct DataOptions {
   ReadOptions read_options() const {
     ReadOptions r;
     r.format = parse_table_format(format);
+    if (!delimiter.empty()) {
+      const std::string d = delimiter == "\\t" || delimiter == "tab" ? "\t" : delimiter;
+      FT_CHECK(d.size() == 1 && d[0] != '"' && d[0] != '\n' && d[0] != '\r', "--delimiter \"", delimiter,
+               "\": must be one character other than a quote or a line break (\\t for a tab)");
+      r.delimiter = d[0];
+    }
     r.skip_bad_rows = skip_bad_rows;
     return r;
   }

@@ -26,18 +26,13 @@
 #include "core/cpu/parallel.h"
 #include "core/cpu/vector_math.h"
 #include "core/error.h"
+#include "core/float_decimal.h"
 
 namespace ft::cpu {
 
 namespace {
 
-double decimal_value(float f) {
-  char buf[64];
-  const auto written = std::to_chars(buf, buf + sizeof(buf), f);
-  double d = static_cast<double>(f);
-  std::from_chars(buf, written.ptr, d);
-  return d;
-}
+double decimal_value(float f) { return shortest_decimal(f); }
 
 // Elements per task of the element-wise loops and per partial sum of grad_norm_squared.
 constexpr int64_t kOptimizerBlock = 1 << 15;
