@@ -193,7 +193,7 @@ TrainResult run_training(const TrainSettings& s, const DataSplits& data, const D
                "); continue it with --resume ", s.output_dir, " if it was interrupted, replace it with --overwrite, "
                "or choose another --output-dir");
       remove_previous_run(s.output_dir);
-      std::printf("--overwrite: removed the previous run's outputs in %s (%s)\n", s.output_dir.c_str(), previous.c_str());
+      std::printf("%s: replacing the previous run (removed %s)\n", s.output_dir.c_str(), previous.c_str());
     }
   }
 

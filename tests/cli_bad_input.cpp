@@ -25,11 +25,6 @@ using namespace ft::test;
 
 namespace {
 
-#define REQUIRE_BINARY()                                                                                     \
-  do {                                                                                                       \
-    FT_REQUIRE_PATH(tiny_checkpoint_dir() / "model.safetensors");                                            \
-    if (!fs::is_regular_file(ftengine_binary())) GTEST_SKIP() << "ftengine not built at " << ftengine_binary(); \
-  } while (0)
 
 // The error contract: exit 1, the one-line message first, no source location unless debugging.
 void expect_user_error(const CliRun& r, const std::vector<std::string>& words) {
@@ -57,7 +52,7 @@ struct FlagCase {
 class CliRangeChecks : public ::testing::TestWithParam<FlagCase> {};
 
 TEST_P(CliRangeChecks, OutOfRangeFlagIsRefusedNamingFlagValueAndRange) {
-  REQUIRE_BINARY();
+  FT_REQUIRE_FTENGINE_AND_TINY_MODEL();
   ScratchDir dir("cli_range");
   const CliRun r = run_ftengine(toy_train_args(dir, dir / "run") + " " + GetParam().args);
   expect_user_error(r, {GetParam().args, GetParam().words});
@@ -86,7 +81,7 @@ INSTANTIATE_TEST_SUITE_P(
     });
 
 TEST(CliBadInput, ColumnsAndCommandLineMistakes) {
-  REQUIRE_BINARY();
+  FT_REQUIRE_FTENGINE_AND_TINY_MODEL();
   ScratchDir dir("cli_misuse");
   const std::string train = toy_train_args(dir, dir / "run");
   expect_user_error(run_ftengine(train + " --text-column y"), {"--text-column and --target-column", "\"y\""});
@@ -104,7 +99,7 @@ TEST(CliBadInput, ColumnsAndCommandLineMistakes) {
 }
 
 TEST(CliBadInput, SourceLocationOnlyWithTheDebugSwitch) {
-  REQUIRE_BINARY();
+  FT_REQUIRE_FTENGINE_AND_TINY_MODEL();
   ScratchDir dir("cli_debug");
   const std::string train = toy_train_args(dir, dir / "run") + " --adam-eps -1";
   expect_user_error(run_ftengine(train), {"--adam-eps -1"});
@@ -115,7 +110,7 @@ TEST(CliBadInput, SourceLocationOnlyWithTheDebugSwitch) {
 }
 
 TEST(CliBadInput, VagueCasesNameTheRealFault) {
-  REQUIRE_BINARY();
+  FT_REQUIRE_FTENGINE_AND_TINY_MODEL();
   ScratchDir dir("cli_vague");
   const std::string model = " --model " + tiny_checkpoint_dir().string() + " --target-column y --device cpu --output-dir " +
                             (dir / "run");
@@ -144,7 +139,7 @@ TEST(CliBadInput, VagueCasesNameTheRealFault) {
 }
 
 TEST(CliBadInput, SemicolonFileReadsWithItsDelimiter) {
-  REQUIRE_BINARY();
+  FT_REQUIRE_FTENGINE_AND_TINY_MODEL();
   ScratchDir dir("cli_delim");
   std::ofstream out(dir / "semi.csv");
   out << "text;y\n";
@@ -157,7 +152,7 @@ TEST(CliBadInput, SemicolonFileReadsWithItsDelimiter) {
 }
 
 TEST(CliBadInput, TinyDataSaysWhichSplitIsEmpty) {
-  REQUIRE_BINARY();
+  FT_REQUIRE_FTENGINE_AND_TINY_MODEL();
   ScratchDir dir("cli_tiny");
   std::ofstream(dir / "one.csv") << "text,y\ntok5 tok6,1.5\n";
   const CliRun r = run_ftengine("train --data " + (dir / "one.csv") + " --model " + tiny_checkpoint_dir().string() +
@@ -170,7 +165,7 @@ TEST(CliBadInput, TinyDataSaysWhichSplitIsEmpty) {
 }
 
 TEST(CliOutputDir, FinishedRunIsKeptUnlessOverwrite) {
-  REQUIRE_BINARY();
+  FT_REQUIRE_FTENGINE_AND_TINY_MODEL();
   ScratchDir dir("cli_finished");
   const std::string train = toy_train_args(dir, dir / "run") + " --max-steps 2";
   ASSERT_EQ(run_ftengine(train).status, 0);
@@ -183,7 +178,7 @@ TEST(CliOutputDir, FinishedRunIsKeptUnlessOverwrite) {
 }
 
 TEST(CliOutputDir, SecondWriterIsRefused) {
-  REQUIRE_BINARY();
+  FT_REQUIRE_FTENGINE_AND_TINY_MODEL();
   ScratchDir dir("cli_lock");
   const OutputDirLock held(dir / "run");  // as a running ftengine holds it
   expect_user_error(run_ftengine(toy_train_args(dir, dir / "run") + " --max-steps 1"),
@@ -191,7 +186,7 @@ TEST(CliOutputDir, SecondWriterIsRefused) {
 }
 
 TEST(CliOutputDir, StaleTemporariesOfAKilledRunAreRemoved) {
-  REQUIRE_BINARY();
+  FT_REQUIRE_FTENGINE_AND_TINY_MODEL();
   ScratchDir dir("cli_stale");
   fs::create_directories(dir / "run/best");
   fs::create_directories(dir / "run/.best.staging");
@@ -212,7 +207,7 @@ TEST(CliOutputDir, StaleTemporariesOfAKilledRunAreRemoved) {
 }
 
 TEST(CliFlags, RepeatedFlagTakesItsLastValueAndHfNamesAreAliases) {
-  REQUIRE_BINARY();
+  FT_REQUIRE_FTENGINE_AND_TINY_MODEL();
   ScratchDir dir("cli_alias");
   const CliRun r = run_ftengine(toy_train_args(dir, dir / "first") +
                                 " --lr 5 --learning_rate 0.002 --num_train_epochs 0.5 --per_device_train_batch_size 4"
@@ -253,7 +248,7 @@ bool wait_for_text(const std::string& file, const std::string& text, double seco
 }
 
 TEST(CliInterrupt, SigintSavesACheckpointAndTheResumedRunEqualsTheUninterruptedOne) {
-  REQUIRE_BINARY();
+  FT_REQUIRE_FTENGINE_AND_TINY_MODEL();
   ScratchDir dir("cli_sigint");
   const std::string csv = write_toy_csv(dir / "toy.csv", 60, 43);
   const std::string common = "train --model " + tiny_checkpoint_dir().string() + " --data " + csv +

@@ -19,18 +19,9 @@ namespace fs = std::filesystem;
 using namespace ft;
 using namespace ft::test;
 
-namespace {
-
-#define REQUIRE_BINARY()                                                                              \
-  do {                                                                                                \
-    FT_REQUIRE_PATH(tiny_checkpoint_dir() / "model.safetensors");                                     \
-    if (!fs::is_regular_file(ftengine_binary())) GTEST_SKIP() << "ftengine not built at " << ftengine_binary(); \
-  } while (0)
-
-}  // namespace
 
 TEST(TrainerCli, TrainEvaluatePredict) {
-  REQUIRE_BINARY();
+  FT_REQUIRE_FTENGINE_AND_TINY_MODEL();
   ScratchDir dir("cli");
   const std::string csv = write_toy_csv(dir / "toy.csv", 100, 31);
   const std::string data = "--data " + csv + " --target-column y --split-column split --id-column id";
@@ -60,7 +51,7 @@ TEST(TrainerCli, TrainEvaluatePredict) {
 }
 
 TEST(TrainerCli, PresetIsOverriddenByExplicitFlags) {
-  REQUIRE_BINARY();
+  FT_REQUIRE_FTENGINE_AND_TINY_MODEL();
   ScratchDir dir("cli_preset");
   const std::string csv = write_toy_csv(dir / "toy.csv", 60, 32);
   const CliRun t = run_ftengine("train --model " + tiny_checkpoint_dir().string() + " --data " + csv +
@@ -75,7 +66,7 @@ TEST(TrainerCli, PresetIsOverriddenByExplicitFlags) {
 }
 
 TEST(TrainerCli, BadRowsAreReportedOrSkipped) {
-  REQUIRE_BINARY();
+  FT_REQUIRE_FTENGINE_AND_TINY_MODEL();
   ScratchDir dir("cli_bad");
   std::ofstream(dir / "bad.csv") << "text,y\ntok5 tok6,1\ntok7,oops\ntok8 tok9,2\ntok10,3\ntok11,4\n";
   const std::string args = "train --model " + tiny_checkpoint_dir().string() + " --data " + (dir / "bad.csv") +
@@ -91,7 +82,7 @@ TEST(TrainerCli, BadRowsAreReportedOrSkipped) {
 }
 
 TEST(TrainerCli, DemoWithoutWeightsSaysHowToFetchThem) {
-  REQUIRE_BINARY();
+  FT_REQUIRE_FTENGINE_AND_TINY_MODEL();
   ScratchDir dir("cli_demo");
   const CliRun r = run_ftengine("train --output-dir " + (dir / "demo"), "FTENGINE_MINILM_DIR=" + (dir / "nothing"));
   EXPECT_EQ(r.status, 1);

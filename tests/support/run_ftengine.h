@@ -12,6 +12,8 @@
 #include <filesystem>
 #include <string>
 
+#include "tests/trainer_support.h"
+
 namespace ft::test {
 
 inline std::filesystem::path ftengine_binary() {
@@ -45,3 +47,11 @@ inline CliRun run_ftengine(const std::string& args, const std::string& env = "")
 }
 
 }  // namespace ft::test
+
+// Skips the test (with the reason) when the tiny golden checkpoint or the ftengine binary is absent.
+#define FT_REQUIRE_FTENGINE_AND_TINY_MODEL()                                                          \
+  do {                                                                                                \
+    FT_REQUIRE_PATH(::ft::test::tiny_checkpoint_dir() / "model.safetensors");                         \
+    if (!std::filesystem::is_regular_file(::ft::test::ftengine_binary()))                             \
+      GTEST_SKIP() << "ftengine not built at " << ::ft::test::ftengine_binary();                      \
+  } while (0)
