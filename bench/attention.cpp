@@ -87,6 +87,7 @@ void register_cases(bool cuda) {
       {"minilm,T=256", {32, 256, 12, 32, false, 0.0f}}, {"minilm,T=512", {32, 512, 12, 32, false, 0.0f}},
       {"bert,T=512,padded", {32, 512, 12, 64, true, 0.0f}},
       {"bert,T=128,dropout=0.1", {32, 128, 12, 64, false, 0.1f}},
+      {"bert,T=512,dropout=0.1", {32, 512, 12, 64, false, 0.1f}},  // the normal fine-tuning case
   };
   for (const auto& [name, shape] : shapes) {
     const std::string args = "B=32," + name;
