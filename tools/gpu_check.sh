@@ -18,7 +18,7 @@
 # fails only on a real failure.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
-ROOT=$PWD
+export ROOT=$PWD
 STAGE=${1:-}
 [[ $STAGE == 1 || $STAGE == 2 ]] || { echo "usage: tools/gpu_check.sh 1|2" >&2; exit 2; }
 BUILD=${FTENGINE_GPU_BUILD:-$ROOT/build-gpu-check}
@@ -41,7 +41,13 @@ step() {
   shift 2
   local t0 rc secs status=ok note=""
   t0=$(date +%s)
-  timeout --kill-after=5 "$limit" "$@" >"$LOGS/$name.log" 2>&1
+  # timeout runs programs, not shell functions: a function (exported) runs in a child bash
+  if declare -F "$1" >/dev/null; then
+    export -f "$1"
+    timeout --kill-after=5 "$limit" bash -c '"$@"' bash "$@" >"$LOGS/$name.log" 2>&1
+  else
+    timeout --kill-after=5 "$limit" "$@" >"$LOGS/$name.log" 2>&1
+  fi
   rc=$?
   secs=$(($(date +%s) - t0))
   if ((rc == 124 || rc == 137)); then
@@ -209,8 +215,7 @@ if python3 -c 'import torch, transformers, sys; sys.exit(0 if torch.cuda.is_avai
         --steps 5 || return 1
     done
   }
-  export -f hf_all
-  step hf_train_step 50 bash -c hf_all
+  step hf_train_step 50 hf_all
 else
   record hf_train_step skipped 0 "torch with CUDA is not importable"
 fi
