@@ -67,6 +67,15 @@ FT_HOST_DEVICE uint32_t dropout_stream(uint32_t layer, DropoutSite site) {
 }
 
 // Whether mask element idx is kept (then scaled by 1 / (1 - p)).
+// The same test on the raw word, for kernels that draw many: uniform24(word) >= p holds exactly
+// when word >= dropout_keep_threshold(p) (p in [0, 1)), since uniform24(word) = (word >> 8) / 2^24
+// and p * 2^24 is exact. Computed once on the host, it spares the GPU a convert and a multiply per
+// element; tests/cpu_dropout.cpp checks the equivalence for every 24-bit draw.
+inline uint32_t dropout_keep_threshold(float p) {
+  const double t = std::ceil(static_cast<double>(p) * 16777216.0);  // p < 1: t <= 2^24 - 1
+  return static_cast<uint32_t>(t) << 8;
+}
+
 FT_HOST_DEVICE bool dropout_keep(uint64_t seed, uint32_t stream, uint32_t step, uint64_t idx, float p) {
   return uniform24(philox_word(seed, stream, step, idx)) >= p;
 }

@@ -63,6 +63,7 @@ struct Params {
   float scale = 0.0f;                // 1 / sqrt(D) usually; multiplies dQ and dK
   bool dropout = false;
   float drop_p = 0.0f;               // drop probability
+  uint32_t keep_threshold = 0;       // a Philox word >= this is kept: ft::dropout_keep_threshold(drop_p)
   float drop_scale = 1.0f;           // 1 / (1 - p), the CPU backend's Real(1) / (Real(1) - Real(p))
   uint64_t seed = 0;
   uint32_t stream = 0, step = 0;
@@ -89,6 +90,7 @@ inline Params make_params(int B, int T, int H, int D, const void* qkv, const int
   p.scale_log2 = scale * kLog2e;
   p.dropout = drop_p > 0.0f;
   p.drop_p = drop_p;
+  p.keep_threshold = ft::dropout_keep_threshold(drop_p > 0.0f ? drop_p : 0.0f);
   p.drop_scale = 1.0f / (1.0f - drop_p);
   p.seed = seed;
   p.stream = stream;
@@ -312,7 +314,8 @@ FT_ATTN_FN void fill_rows(Elem<kBf16>* __restrict__ dst, int64_t row_elems, int 
 
 // bits[r * (kCols / 16) + c] holds, in bit e, whether the mask element of query i0 + r and key
 // j0 + 16c + e is kept: element index (bh_T + i) * T + j with bh_T = (b * H + h) * T, kept iff
-// uniform24(word idx % 4 of Philox block idx / 4) >= p, exactly ft::dropout_keep. One Philox block
+// uniform24(word idx % 4 of Philox block idx / 4) >= p, exactly ft::dropout_keep (tested as the
+// integer comparison word >= keep_threshold, which is the same test: core/philox.h). One Philox block
 // serves four consecutive indices, so a run of 16 keys costs 4 or 5 blocks (it straddles a block
 // boundary whenever its first index is not a multiple of 4). Rows >= T and keys >= j_end are never
 // used and left 0.
@@ -338,7 +341,7 @@ FT_ATTN_FN void dropout_bits(uint16_t* __restrict__ bits, const Params& p, uint6
         FT_ATTN_PRAGMA(unroll)
         for (int e = 0; e < 4; ++e) {
           const int bit = q * 4 + e - skip;  // element first + bit is word e of block block0 + q
-          if (bit >= 0 && bit < 16 && uniform24(w.v[e]) >= p.drop_p) word |= 1u << bit;
+          if (bit >= 0 && bit < 16 && w.v[e] >= p.keep_threshold) word |= 1u << bit;
         }
       }
     }

@@ -86,6 +86,10 @@ bool find_algo(const GemmCall& g, const Context& ctx, bool with_bias, Plan& plan
   set_pref(CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, static_cast<uint32_t>(alignment_of(g.b)));
   set_pref(CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, align_d);
   set_pref(CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, align_d);
+  // Split-K only with partial sums in the compute type (fp32, in the workspace, reduced in a fixed
+  // order): the INPLACE and OUTPUT_TYPE schemes would add bf16 partial sums, losing precision on
+  // the weight gradients' long N-reductions (docs/kernels.md, "linear").
+  set_pref(CUBLASLT_MATMUL_PREF_REDUCTION_SCHEME_MASK, static_cast<uint32_t>(CUBLASLT_REDUCTION_SCHEME_COMPUTE_TYPE));
 
   cublasLtMatmulHeuristicResult_t result{};
   int found = 0;

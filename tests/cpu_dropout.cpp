@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "core/cpu/ops.h"
+#include "core/philox.h"
 #include "tests/support/random.h"
 
 namespace ft::test {
@@ -77,6 +78,23 @@ TEST(CpuDropout, MaskDependsOnSeedStreamAndStep) {
   EXPECT_NE(run(spec(0.5f, 43)), base);
   EXPECT_NE(run(spec(0.5f, 42, 4)), base);
   EXPECT_NE(run(spec(0.5f, 42, 3, 10)), base);
+}
+
+// The CUDA attention kernels test the raw Philox word against an integer threshold made on the
+// host; that must be exactly uniform24(word) >= p, for every 24-bit draw and every rate, edges
+// included (a rate that is a multiple of 2^-24, the smallest and the largest below 1).
+TEST(CpuDropout, IntegerThresholdIsExactlyTheFloatTest) {
+  for (const float p : {0.1f, 0.5f, 0.25f, 0.3333333f, 1e-7f, 0x1p-24f, 3 * 0x1p-24f, std::nextafter(1.0f, 0.0f), 0.0f}) {
+    const uint32_t threshold = dropout_keep_threshold(p);
+    int64_t mismatches = 0;
+    for (uint32_t u = 0; u < (1u << 24); ++u) {
+      for (const uint32_t low : {0u, 255u}) {  // the 8 bits uniform24 drops must not matter
+        const uint32_t word = (u << 8) | low;
+        mismatches += (uniform24(word) >= p) != (word >= threshold);
+      }
+    }
+    EXPECT_EQ(mismatches, 0) << "p = " << p;
+  }
 }
 
 }  // namespace
