@@ -11,6 +11,7 @@
 // The kernel bodies are in cuda/attention_kernels.cuh; docs/kernels.md ("attention") has the design
 // notes, the napkin math and the resource usage.
 #include <cmath>
+#include <string>
 #include <cstdint>
 #include <type_traits>
 
@@ -21,6 +22,7 @@
 #include "cuda/context.h"
 #include "cuda/cuda_check.h"
 #include "cuda/ops.h"
+#include "cuda/shared_memory.h"
 
 namespace ft::cuda {
 namespace {
@@ -56,13 +58,8 @@ bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15u) ==
 // more than the default 48 KiB where needed.
 template <class Kernel>
 void launch_tiles(Kernel kernel, const char* op, int tiles, const Params& p, int smem, const Context& ctx) {
-  if (smem > 48 * 1024) {
-    int optin = 0;
-    FT_CUDA_CHECK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, ctx.device));
-    FT_CHECK(smem <= optin, op, ": the kernel for this head size needs ", smem,
-             " bytes of shared memory per block; this GPU allows ", optin);
-    FT_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
-  }
+  allow_dynamic_shared_memory(reinterpret_cast<const void*>(kernel), static_cast<size_t>(smem), ctx,
+                              (std::string(op) + ": the kernel for this head size").c_str());
   const dim3 grid(static_cast<unsigned>(tiles), static_cast<unsigned>(p.H), static_cast<unsigned>(p.B));
   kernel<<<grid, attn::kThreads, smem, ctx.stream>>>(p);
   FT_CUDA_CHECK_LAUNCH();

@@ -35,6 +35,7 @@ struct Context {
   int device = 0;
   int sm_count = 0;
   int cc_major = 0, cc_minor = 0;  // compute capability
+  int smem_optin = 48 * 1024;      // dynamic shared memory a block may opt in to (cuda/shared_memory.h)
   bool allow_tf32 = false;          // TF32 GEMMs only when the user asks
   Scratch* scratch = nullptr;
   // cuBLASLt workspace, owned by the backend (ops that call cuBLASLt pass it to cublasLtMatmul).

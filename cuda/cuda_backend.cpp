@@ -202,6 +202,7 @@ CudaBackend<Real>::CudaBackend(int device) : device_(device) {
   ctx_.sm_count = prop.multiProcessorCount;
   ctx_.cc_major = prop.major;
   ctx_.cc_minor = prop.minor;
+  ctx_.smem_optin = static_cast<int>(prop.sharedMemPerBlockOptin);
   const char* tf32 = std::getenv("FTENGINE_ALLOW_TF32");
   ctx_.allow_tf32 = tf32 && std::strcmp(tf32, "1") == 0;
   FT_CUDA_CHECK(cudaStreamCreateWithFlags(&ctx_.stream, cudaStreamNonBlocking));

@@ -14,10 +14,12 @@
 // dgamma and dbeta. The row-to-warp assignment depends only on N and C, so results are bitwise
 // reproducible.
 #include <algorithm>
+#include <string>
 
 #include "core/error.h"
 #include "cuda/layernorm_rows.cuh"
 #include "cuda/ops.h"
+#include "cuda/shared_memory.h"
 
 namespace ft::cuda {
 
@@ -422,14 +424,10 @@ void launch_ln_rows_backward(const LnRowsBackward<T>& p, void* scratch, const Co
   FT_CHECK(!params || partials, "layernorm_backward: no scratch for the dgamma/dbeta partial sums");
 
   auto launch = [&](auto kernel) {
-    if (smem > kDefaultSmem) {
-      // Rows wider than 6144: one warp per block needs more than the default shared memory.
-      int optin = 0;
-      FT_CUDA_CHECK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, ctx.device));
-      FT_CHECK(smem <= static_cast<size_t>(optin), "layernorm_backward: hidden size ", p.C,
-               " needs ", smem, " bytes of shared memory per block; this GPU allows ", optin);
-      FT_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem)));
-    }
+    // Rows wider than 6144: one warp per block needs more than the default shared memory.
+    if (smem > kDefaultSmem)
+      allow_dynamic_shared_memory(reinterpret_cast<const void*>(kernel), smem, ctx,
+                                  ("layernorm_backward: hidden size " + std::to_string(p.C)).c_str());
     FT_LAUNCH(blocks, warps * 32, smem, ctx.stream, kernel)(p, partials, ctx.status);
     FT_CUDA_CHECK_LAUNCH();
   };

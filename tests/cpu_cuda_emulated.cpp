@@ -110,6 +110,7 @@ struct Emu {
   cuda::DeviceStatus status;
   cuda::Context ctx;
   Emu() {
+    ctx.smem_optin = 227 * 1024;  // an H100's / H200's opt-in limit
     ctx.sm_count = 2;  // small grids: fewer blocks to emulate, more grid-stride iterations
     ctx.scratch = &scratch;
     ctx.status = &status;
