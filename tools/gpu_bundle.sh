@@ -10,7 +10,7 @@
 #                it travels; the loader widens the weights back to F32 (docs/gpu.md says what that
 #                costs).
 # Idempotent: what is there and complete is kept. Prints the total size and the folders to carry.
-#   tools/gpu_bundle.sh            # needs tools/build.sh's build/ftengine for the conversion
+#   tools/gpu_bundle.sh     # uses build/ftengine, or builds the binary alone (CPU only) in build-bundle/
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -61,13 +61,19 @@ DIGEST=$GPU/data/ucdp/ged_syria_daily_digest.csv
 if [[ ! -f $GPU/minilm/model.safetensors.xz || $MINILM/model.safetensors -nt $GPU/minilm/model.safetensors.xz ]]; then
   [[ -f $MINILM/model.safetensors ]] || { echo "gpu_bundle: no MiniLM in $MINILM; run tools/fetch_minilm.sh" >&2; exit 1; }
   [[ -f $DIGEST ]] || { echo "gpu_bundle: the digest is needed to choose MiniLM's rows" >&2; exit 1; }
-  [[ -x build/ftengine ]] || bash tools/build.sh
+  FTENGINE=build/ftengine
+  if [[ ! -x $FTENGINE ]]; then  # a CPU-only build of the binary alone is enough to convert and tokenize
+    cmake -S . -B build-bundle -DCMAKE_BUILD_TYPE=Release -DFTENGINE_CUDA=OFF -DFTENGINE_TESTS=OFF \
+      -DFTENGINE_BENCH=OFF >/dev/null
+    cmake --build build-bundle --target ftengine -j "$(nproc)" >/dev/null
+    FTENGINE=build-bundle/ftengine
+  fi
   work=$(mktemp -d)
-  build/ftengine convert --dtype BF16 "$MINILM/model.safetensors" "$work/bf16.safetensors"
+  "$FTENGINE" convert --dtype BF16 "$MINILM/model.safetensors" "$work/bf16.safetensors"
   python3 -c 'import csv, sys
 csv.field_size_limit(1 << 30)
 for row in csv.DictReader(open(sys.argv[1], newline="")): print(" ".join(row["text"].split()))' "$DIGEST" |
-    build/ftengine tokenize --model "$MINILM" >"$work/ids.txt"
+    "$FTENGINE" tokenize --model "$MINILM" >"$work/ids.txt"
   python3 tools/gpu_minilm_subset.py "$work/bf16.safetensors" "$work/ids.txt" "$work/model.safetensors"
   xz -T "$(nproc)" -6 -c "$work/model.safetensors" >"$work/model.safetensors.xz"
   mv "$work/model.safetensors.xz" "$GPU/minilm/model.safetensors.xz"
