@@ -154,6 +154,11 @@ else
   CMAKE_DEPS=(-DCMAKE_PREFIX_PATH="$DEPS/usr" -DPKG_CONFIG_EXECUTABLE="$DEPS/usr/bin/pkgconf")
 fi
 
+# Tests and benchmarks that read the shared data find the bundle's copy (tests/support/test_data.h).
+if [[ -z ${FTENGINE_SHARED_DATA:-} && ! -d $ROOT/../shared/data && -d $ROOT/.gpu/data ]]; then
+  export FTENGINE_SHARED_DATA=$ROOT/.gpu/data
+fi
+
 # ---- configure, and build only what this stage runs
 GEN=()
 command -v ninja >/dev/null && GEN=(-G Ninja)
