@@ -32,7 +32,7 @@
 #include "core/backend_registry.h"
 #include "core/cpu/blas_core_type.h"
 #include "model/bert_regressor.h"
-#include "model/schedule.h"
+#include "model/train/schedule.h"
 
 #ifdef FTENGINE_HAVE_CUDA
 #include <cuda_runtime.h>

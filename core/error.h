@@ -21,7 +21,7 @@ class Error : public std::runtime_error {
  public:
   explicit Error(const std::string& what, std::string where = {})
       : std::runtime_error(what), where_(std::move(where)) {}
-  // Where it was raised, for developers: "model/trainer.cpp:216", or "check <expr> at <file>:<line>".
+  // Where it was raised, for developers: "model/train/trainer.cpp:216", or "check <expr> at <file>:<line>".
   const std::string& where() const { return where_; }
 
  private:

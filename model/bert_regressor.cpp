@@ -173,7 +173,10 @@ void BertRegressor<Real>::Impl::ensure_forward_capacity(int B, int T) {
   forward_memory.reset();
   detail::ArenaCarver count(nullptr);
   fwd.carve(count, config, rows, batch);
+  backend.set_memory_context(detail::concat("the forward activations for ", rows, " tokens (batch ", B, " x length ", T,
+                                            "); a smaller --batch-size or --max-length needs less"));
   forward_memory = BackendBuffer<char, Real>(backend, static_cast<int64_t>(count.bytes()));
+  backend.set_memory_context("");
   detail::ArenaCarver carver(forward_memory.get());
   fwd.carve(carver, config, rows, batch);
   fwd.rows = rows;
@@ -190,7 +193,10 @@ void BertRegressor<Real>::Impl::ensure_backward_capacity(int B, int T) {
   detail::ArenaCarver count(nullptr);
   const bool through_encoder = lowest_trainable < pooler_group();
   bwd.carve(count, config, rows, batch, through_encoder);
+  backend.set_memory_context(detail::concat("the backward activations for ", rows, " tokens (batch ", B, " x length ",
+                                            T, "); a smaller --batch-size or --max-length needs less"));
   backward_memory = BackendBuffer<char, Real>(backend, static_cast<int64_t>(count.bytes()));
+  backend.set_memory_context("");
   detail::ArenaCarver carver(backward_memory.get());
   bwd.carve(carver, config, rows, batch, through_encoder);
   bwd.rows = rows;
@@ -419,6 +425,14 @@ void BertRegressor<Real>::set_optimizer_state(const OptimizerState& state) {
 
 template <class Real>
 size_t BertRegressor<Real>::peak_memory() const { return impl_->backend.peak_allocated(); }
+
+template <class Real>
+void BertRegressor<Real>::reserve(int train_batch, int train_length, int eval_batch, int eval_length) {
+  Impl& m = *impl_;
+  m.ensure_forward_capacity(train_batch, train_length);
+  if (eval_batch > 0 && eval_length > 0) m.ensure_forward_capacity(eval_batch, eval_length);
+  if (m.grads.get()) m.ensure_backward_capacity(train_batch, train_length);
+}
 
 template <class Real>
 std::vector<float> BertRegressor<Real>::last_hidden_state() const {

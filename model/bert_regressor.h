@@ -21,6 +21,7 @@
 #include "model/bert_config.h"
 #include "model/bert_params.h"
 #include "model/checkpoint.h"
+#include "model/trainable_groups.h"
 
 namespace ft {
 
@@ -47,15 +48,6 @@ struct AdamWSettings {
   float beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f;
   float weight_decay = 0.0f;  // applied to `decay` parameters only (HF Trainer's rule)
 };
-
-// Trainable flags, one per layout group (embeddings, encoder.0.., pooler, head).
-using TrainableGroups = std::vector<bool>;
-// Parses "--train"/"--freeze" lists: "all", "head", "pooler", "embeddings", "encoder",
-// "encoder.3", "encoder.8-11", comma-separated. Unknown names are an error listing the valid ones.
-// An empty (or blank) train list means "all"; the freeze list is applied after it. A result with
-// no trainable group is an error.
-TrainableGroups parse_trainable(const BertParamLayout& layout, const std::string& train_list,
-                                const std::string& freeze_list);
 
 // Host copies of the optimizer's state, for checkpoints.
 struct OptimizerState {
@@ -98,6 +90,11 @@ class BertRegressor {
   void set_optimizer_state(const OptimizerState& state);
 
   size_t peak_memory() const;
+  // Sizes the activation arenas once for the largest batches a run will see (training batches of
+  // train_batch x train_length, evaluation batches of eval_batch x eval_length), so that no step
+  // allocates: a run that reserves first allocates nothing in steady state, and runs out of memory,
+  // if it must, before its first step rather than at its longest batch.
+  void reserve(int train_batch, int train_length, int eval_batch, int eval_length);
 
   // The final encoder layer's output of the last forward (HF's last_hidden_state), (B, T, C) on the
   // host, padded rows included.

@@ -1,11 +1,12 @@
 // parse_trainable: which parameter groups train, from the --train and --freeze lists.
+#include "model/trainable_groups.h"
+
 #include <algorithm>
 #include <cctype>
 #include <string>
 #include <vector>
 
 #include "core/error.h"
-#include "model/bert_regressor.h"
 
 namespace ft {
 

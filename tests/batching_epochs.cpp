@@ -7,8 +7,8 @@
 #include <set>
 
 #include "core/error.h"
-#include "model/batching.h"
-#include "model/permutation.h"
+#include "model/data/batching.h"
+#include "model/data/permutation.h"
 #include "tests/support/test_data.h"
 
 using namespace ft;

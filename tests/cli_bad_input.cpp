@@ -15,7 +15,7 @@
 #include <fstream>
 #include <thread>
 
-#include "model/output_dir.h"
+#include "model/train/output_dir.h"
 #include "tests/support/run_ftengine.h"
 #include "tests/trainer_support.h"
 
@@ -106,7 +106,7 @@ TEST(CliBadInput, SourceLocationOnlyWithTheDebugSwitch) {
   const CliRun debug = run_ftengine(train, "FTENGINE_DEBUG=1");
   EXPECT_EQ(debug.status, 1);
   EXPECT_NE(debug.out.find("ftengine: raised at check"), std::string::npos) << debug.out;
-  EXPECT_NE(debug.out.find("model/train_settings_check.cpp:"), std::string::npos) << debug.out;
+  EXPECT_NE(debug.out.find("model/train/train_settings_check.cpp:"), std::string::npos) << debug.out;
 }
 
 TEST(CliBadInput, VagueCasesNameTheRealFault) {

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "core/error.h"
-#include "model/dataset.h"
+#include "model/data/dataset.h"
 
 namespace fs = std::filesystem;
 using namespace ft;

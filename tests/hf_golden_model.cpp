@@ -32,7 +32,7 @@
 
 #include "core/backend_registry.h"
 #include "core/safetensors.h"
-#include "model/schedule.h"
+#include "model/train/schedule.h"
 #include "model_fixtures.h"
 #include "support/test_data.h"
 

@@ -5,8 +5,8 @@
 #include <string>
 
 #include "core/error.h"
-#include "model/loss_curves_svg.h"
-#include "model/metrics.h"
+#include "model/train/loss_curves_svg.h"
+#include "model/train/metrics.h"
 
 using namespace ft;
 

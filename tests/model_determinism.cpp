@@ -8,7 +8,7 @@
 #include <memory>
 
 #include "core/backend_registry.h"
-#include "model/schedule.h"
+#include "model/train/schedule.h"
 #include "model_fixtures.h"
 
 namespace ft {

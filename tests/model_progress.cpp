@@ -5,7 +5,7 @@
 #include <cmath>
 #include <deque>
 
-#include "model/progress.h"
+#include "model/train/progress.h"
 
 namespace ft {
 namespace {

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "core/error.h"
-#include "model/schedule.h"
+#include "model/train/schedule.h"
 
 namespace ft {
 namespace {

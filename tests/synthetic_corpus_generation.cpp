@@ -9,8 +9,8 @@
 #include <set>
 #include <sstream>
 
-#include "model/dataset.h"
-#include "model/synthetic_corpus.h"
+#include "model/data/dataset.h"
+#include "model/data/synthetic_corpus.h"
 
 using namespace ft;
 

@@ -6,9 +6,9 @@
 #include <filesystem>
 
 #include "core/error.h"
-#include "model/inference.h"
-#include "model/metrics.h"
-#include "model/trainer.h"
+#include "model/train/inference.h"
+#include "model/train/metrics.h"
+#include "model/train/trainer.h"
 #include "tests/trainer_support.h"
 
 namespace fs = std::filesystem;

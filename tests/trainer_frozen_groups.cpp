@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <set>
 
-#include "model/trainer.h"
+#include "model/train/trainer.h"
 #include "tests/trainer_support.h"
 
 namespace fs = std::filesystem;

@@ -6,8 +6,8 @@
 #include <filesystem>
 
 #include "core/error.h"
-#include "model/train_state.h"
-#include "model/trainer.h"
+#include "model/train/train_state.h"
+#include "model/train/trainer.h"
 #include "tests/trainer_support.h"
 
 namespace fs = std::filesystem;

@@ -15,8 +15,8 @@
 #include <nlohmann/json.hpp>
 
 #include "core/safetensors.h"
-#include "model/dataset.h"
-#include "model/trainer.h"
+#include "model/data/dataset.h"
+#include "model/train/trainer.h"
 #include "tests/support/test_data.h"
 
 namespace ft::test {

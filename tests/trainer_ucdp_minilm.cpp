@@ -11,8 +11,8 @@
 
 #include <filesystem>
 
-#include "model/dataset.h"
-#include "model/trainer.h"
+#include "model/data/dataset.h"
+#include "model/train/trainer.h"
 #include "tests/trainer_support.h"
 
 namespace fs = std::filesystem;

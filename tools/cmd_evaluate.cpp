@@ -7,8 +7,8 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
-#include "model/inference.h"
-#include "model/metrics.h"
+#include "model/train/inference.h"
+#include "model/train/metrics.h"
 #include "tools/commands.h"
 #include "tools/data_options.h"
 

@@ -4,8 +4,8 @@
 #include <string>
 
 #include "core/error.h"
-#include "model/inference.h"
-#include "model/metrics.h"
+#include "model/train/inference.h"
+#include "model/train/metrics.h"
 #include "tools/commands.h"
 #include "tools/data_options.h"
 

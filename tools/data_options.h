@@ -8,7 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "core/error.h"
-#include "model/dataset.h"
+#include "model/data/dataset.h"
 
 namespace ft::tools {
 

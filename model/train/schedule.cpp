@@ -1,4 +1,4 @@
-#include "model/schedule.h"
+#include "model/train/schedule.h"
 
 #include <algorithm>
 #include <cmath>

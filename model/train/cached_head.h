@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "core/backend.h"
-#include "model/batching.h"
+#include "model/data/batching.h"
 #include "model/bert_regressor.h"
 
 namespace ft {

@@ -1,4 +1,4 @@
-#include "model/permutation.h"
+#include "model/data/permutation.h"
 
 #include <numeric>
 

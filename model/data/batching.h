@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "model/bert_regressor.h"
-#include "model/dataset.h"
+#include "model/data/dataset.h"
 #include "tokenizer/bert_tokenizer.h"
 
 namespace ft {

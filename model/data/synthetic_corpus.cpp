@@ -1,4 +1,4 @@
-#include "model/synthetic_corpus.h"
+#include "model/data/synthetic_corpus.h"
 
 #include <array>
 #include <cmath>
@@ -7,7 +7,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
-#include "model/permutation.h"
+#include "model/data/permutation.h"
 
 namespace ft {
 

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "model/dataset.h"
+#include "model/data/dataset.h"
 
 namespace ft {
 

@@ -1,4 +1,4 @@
-#include "model/loss_curves_svg.h"
+#include "model/train/loss_curves_svg.h"
 
 #include <algorithm>
 #include <cmath>

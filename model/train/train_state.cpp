@@ -1,4 +1,4 @@
-#include "model/train_state.h"
+#include "model/train/train_state.h"
 
 #include <fcntl.h>
 #include <unistd.h>

@@ -1,4 +1,4 @@
-#include "model/trainer.h"
+#include "model/train/trainer.h"
 
 #include <chrono>
 #include <cmath>
@@ -17,14 +17,14 @@
 #include "core/interrupt.h"
 #include "core/safetensors.h"
 #include "core/shell_quote.h"
-#include "model/batching.h"
-#include "model/cached_head.h"
-#include "model/inference.h"
-#include "model/loss_curves_svg.h"
-#include "model/output_dir.h"
-#include "model/progress.h"
-#include "model/schedule.h"
-#include "model/train_state.h"
+#include "model/data/batching.h"
+#include "model/train/cached_head.h"
+#include "model/train/inference.h"
+#include "model/train/loss_curves_svg.h"
+#include "model/train/output_dir.h"
+#include "model/train/progress.h"
+#include "model/train/schedule.h"
+#include "model/train/train_state.h"
 
 namespace fs = std::filesystem;
 
@@ -312,6 +312,14 @@ TrainResult run_training(const TrainSettings& s, const DataSplits& data, const D
                 ProgressReporter::format_duration(result.cache_seconds).c_str());
   } else {
     learner = std::make_unique<FullLearner<Real>>(model, sets, tokenizer.pad_id(), rates, s.seed, s.eval_batch_size);
+    // The activation arenas, sized once for the longest batches: no step allocates.
+    const auto longest = [](const EncodedSet& set) {
+      int m = 0;
+      for (int64_t i = 0; i < set.size(); ++i) m = std::max(m, static_cast<int>(set.length(i)));
+      return m;
+    };
+    model.reserve(static_cast<int>(std::min<int64_t>(s.batch_size, train.size())), longest(train), s.eval_batch_size,
+                  std::max(longest(valid), longest(test)));
   }
   TrainPosition pos;
   const std::string log_path = (out / "train_log.jsonl").string();

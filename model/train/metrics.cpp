@@ -1,4 +1,4 @@
-#include "model/metrics.h"
+#include "model/train/metrics.h"
 
 #include <cmath>
 #include <limits>

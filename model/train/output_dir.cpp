@@ -1,4 +1,4 @@
-#include "model/output_dir.h"
+#include "model/train/output_dir.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -14,7 +14,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
-#include "model/inference.h"
+#include "model/train/inference.h"
 
 namespace fs = std::filesystem;
 

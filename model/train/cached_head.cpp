@@ -1,4 +1,4 @@
-#include "model/cached_head.h"
+#include "model/train/cached_head.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "model/inference.h"
+#include "model/train/inference.h"
 
 #include <cblas.h>
 #include <omp.h>

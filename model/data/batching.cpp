@@ -1,4 +1,4 @@
-#include "model/batching.h"
+#include "model/data/batching.h"
 
 #include <algorithm>
 #include <cmath>
@@ -9,7 +9,7 @@
 #include <omp.h>
 
 #include "core/error.h"
-#include "model/permutation.h"
+#include "model/data/permutation.h"
 
 namespace ft {
 

@@ -8,7 +8,7 @@
 
 #include "core/error.h"
 #include "core/float_decimal.h"
-#include "model/trainer.h"
+#include "model/train/trainer.h"
 
 namespace ft {
 

@@ -28,8 +28,8 @@
 #include <string>
 
 #include "model/bert_regressor.h"
-#include "model/dataset.h"
-#include "model/metrics.h"
+#include "model/data/dataset.h"
+#include "model/train/metrics.h"
 
 namespace ft {
 
@@ -94,7 +94,7 @@ struct TrainResult {
 };
 
 // Every numeric setting in its range and the choices valid, or an ft::Error naming the command-line
-// flag, the value and the range (model/train_settings_check.cpp).
+// flag, the value and the range (model/train/train_settings_check.cpp).
 void check_train_settings(const TrainSettings& settings);
 
 // Runs the whole job; everything it writes goes under settings.output_dir. An output directory

@@ -10,10 +10,10 @@
 #include <nlohmann/json.hpp>
 
 #include "core/backend_registry.h"
-#include "model/batching.h"
+#include "model/data/batching.h"
 #include "model/bert_regressor.h"
 #include "model/checkpoint.h"
-#include "model/dataset.h"
+#include "model/data/dataset.h"
 #include "tokenizer/bert_tokenizer.h"
 
 namespace ft {

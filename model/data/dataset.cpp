@@ -1,4 +1,4 @@
-#include "model/dataset.h"
+#include "model/data/dataset.h"
 
 #include <algorithm>
 #include <cctype>
@@ -16,7 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
-#include "model/permutation.h"
+#include "model/data/permutation.h"
 
 namespace ft {
 

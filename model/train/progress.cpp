@@ -1,4 +1,4 @@
-#include "model/progress.h"
+#include "model/train/progress.h"
 
 #include <unistd.h>
 
