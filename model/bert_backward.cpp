@@ -27,11 +27,7 @@ const Real* dropout_input_grad(Backend<Real>& backend, Real* scratch, const Real
                                const DropoutSpec& spec) {
   if (!spec.active()) return grad;
   backend.copy(scratch, grad, static_cast<size_t>(n) * sizeof(Real));
-  DropoutArgs<Real> drop;
-  drop.n = n;
-  drop.dropout = spec;
-  drop.x = scratch;
-  backend.dropout_backward(drop);
+  backend.dropout_backward({.n = n, .dropout = spec, .x = scratch});
   return scratch;
 }
 
@@ -43,29 +39,23 @@ void BertRegressor<Real>::Impl::run_backward(float loss_scale) {
   const int B = last.B, T = last.T, N = B * T;
   const int C = c.hidden_size, F = c.intermediate_size, H = c.num_attention_heads, D = c.head_size();
   const int L = c.num_hidden_layers;
+  const int64_t NC = static_cast<int64_t>(N) * C, NF = static_cast<int64_t>(N) * F;
+  const float attention_scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(D)));
   const DropoutRates& rates = last.rates;
   const int lowest = lowest_trainable;
 
   // ---- regression head (MSE): gradient of the pooled output only when something below trains
-  RegressionHeadBackwardArgs<Real> head;
-  head.B = B; head.C = C;
-  head.pooled = fwd.pooled; head.w = p.head_w;
-  head.dropout = dropout(rates.classifier, 0, DropoutSite::Classifier);
-  head.targets = fwd.targets; head.pred = fwd.pred;
-  head.loss_scale = loss_scale;
-  head.dpooled = lowest < head_group() ? bwd.dpooled : nullptr;
-  head.dw = g.head_w; head.db = g.head_b;
-  backend.regression_head_backward(head);
+  backend.regression_head_backward({.B = B, .C = C, .pooled = fwd.pooled, .w = p.head_w,
+                                    .dropout = dropout(rates.classifier, 0, DropoutSite::Classifier),
+                                    .targets = fwd.targets, .pred = fwd.pred, .loss_scale = loss_scale,
+                                    .dpooled = lowest < head_group() ? bwd.dpooled : nullptr, .dw = g.head_w,
+                                    .db = g.head_b});
   if (lowest >= head_group()) return;
 
   // ---- pooler: writes the last layer's output gradient (row t = 0 of each sequence, zeros elsewhere)
-  PoolerBackwardArgs<Real> pool;
-  pool.B = B; pool.T = T; pool.C = C;
-  pool.hidden = L > 0 ? fwd.layers[L - 1].out : fwd.emb;
-  pool.w = p.pool_w; pool.pooled = fwd.pooled; pool.dpooled = bwd.dpooled;
-  pool.dhidden = lowest < pooler_group() ? bwd.dres : nullptr;
-  pool.dw = g.pool_w; pool.db = g.pool_b;
-  backend.pooler_backward(pool);
+  backend.pooler_backward({.B = B, .T = T, .C = C, .hidden = L > 0 ? fwd.layers[L - 1].out : fwd.emb, .w = p.pool_w,
+                           .pooled = fwd.pooled, .dpooled = bwd.dpooled,
+                           .dhidden = lowest < pooler_group() ? bwd.dres : nullptr, .dw = g.pool_w, .db = g.pool_b});
   if (lowest >= pooler_group()) return;
 
   for (int l = L - 1; l >= 0 && group_of_layer(l) >= lowest; --l) {
@@ -76,91 +66,44 @@ void BertRegressor<Real>::Impl::run_backward(float loss_scale) {
     const bool need_dx = lowest < group_of_layer(l);
     const uint32_t layer = static_cast<uint32_t>(l);
 
-    LayerNormBackwardArgs<Real> ln2;
-    ln2.N = N; ln2.C = C;
-    ln2.in = a.sum2; ln2.gamma = w.ln2_g; ln2.mean = a.mean2; ln2.rstd = a.rstd2;
-    ln2.dout = bwd.dres;
-    ln2.din = bwd.dsum;
-    ln2.dgamma = dw.ln2_g; ln2.dbeta = dw.ln2_b;
-    backend.layernorm_backward(ln2);
-
-    // The output projection saw dropout(o): its gradient is the masked copy of dsum2, while dsum2
-    // itself flows on unmasked through the residual.
-    const Real* dproj = dropout_input_grad(backend, bwd.dtmp, bwd.dsum, static_cast<int64_t>(N) * C,
+    // feed-forward, in reverse: dsum = LayerNorm2'(dres); the output projection saw dropout(o), so
+    // its gradient is the masked copy of dsum, while dsum itself flows on unmasked (the residual)
+    backend.layernorm_backward({.N = N, .C = C, .in = a.sum2, .gamma = w.ln2_g, .mean = a.mean2, .rstd = a.rstd2,
+                                .dout = bwd.dres, .din = bwd.dsum, .dgamma = dw.ln2_g, .dbeta = dw.ln2_b});
+    const Real* dproj = dropout_input_grad(backend, bwd.dtmp, bwd.dsum, NC,
                                            dropout(rates.hidden, layer, DropoutSite::FfnOutput));
+    backend.linear_backward({.N = N, .in = F, .out = C, .x = a.g, .w = w.wo2, .dy = dproj, .dx = bwd.dffn,
+                             .dw = dw.wo2, .db = dw.bo2});
+    backend.gelu_backward({.n = NF, .x = a.h, .dy = bwd.dffn, .dx = bwd.dffn});
+    // += onto the residual's share: dsum becomes dx1
+    backend.linear_backward({.N = N, .in = C, .out = F, .x = a.x1, .w = w.wi, .dy = bwd.dffn, .dx = bwd.dsum,
+                             .dx_accumulate = true, .dw = dw.wi, .db = dw.bi});
 
-    LinearBackwardArgs<Real> out;
-    out.N = N; out.in = F; out.out = C;
-    out.x = a.g; out.w = w.wo2; out.dy = dproj;
-    out.dx = bwd.dffn;
-    out.dw = dw.wo2; out.db = dw.bo2;
-    backend.linear_backward(out);
-
-    GeluBackwardArgs<Real> gelu;
-    gelu.n = static_cast<int64_t>(N) * F;
-    gelu.x = a.h; gelu.dy = bwd.dffn; gelu.dx = bwd.dffn;
-    backend.gelu_backward(gelu);
-
-    LinearBackwardArgs<Real> inter;
-    inter.N = N; inter.in = C; inter.out = F;
-    inter.x = a.x1; inter.w = w.wi; inter.dy = bwd.dffn;
-    inter.dx = bwd.dsum;  // += onto the residual's share: dsum becomes dx1
-    inter.dx_accumulate = true;
-    inter.dw = dw.wi; inter.db = dw.bi;
-    backend.linear_backward(inter);
-
-    LayerNormBackwardArgs<Real> ln1;
-    ln1.N = N; ln1.C = C;
-    ln1.in = a.sum1; ln1.gamma = w.ln1_g; ln1.mean = a.mean1; ln1.rstd = a.rstd1;
-    ln1.dout = bwd.dsum;
-    ln1.din = bwd.dres;
-    ln1.dgamma = dw.ln1_g; ln1.dbeta = dw.ln1_b;
-    backend.layernorm_backward(ln1);
-
-    const Real* ddense = dropout_input_grad(backend, bwd.dtmp, bwd.dres, static_cast<int64_t>(N) * C,
+    // self-attention, in reverse
+    backend.layernorm_backward({.N = N, .C = C, .in = a.sum1, .gamma = w.ln1_g, .mean = a.mean1, .rstd = a.rstd1,
+                                .dout = bwd.dsum, .din = bwd.dres, .dgamma = dw.ln1_g, .dbeta = dw.ln1_b});
+    const Real* ddense = dropout_input_grad(backend, bwd.dtmp, bwd.dres, NC,
                                             dropout(rates.hidden, layer, DropoutSite::AttentionOutput));
-
-    LinearBackwardArgs<Real> dense;
-    dense.N = N; dense.in = C; dense.out = C;
-    dense.x = a.ctx; dense.w = w.wo; dense.dy = ddense;
-    dense.dx = bwd.dsum;
-    dense.dw = dw.wo; dense.db = dw.bo;
-    backend.linear_backward(dense);
-
-    AttentionBackwardArgs<Real> att;
-    att.B = B; att.T = T; att.H = H; att.D = D;
-    att.qkv = a.qkv;
-    att.lengths = fwd.lengths;
-    att.scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(D)));
-    att.dropout = dropout(rates.attention, layer, DropoutSite::AttentionProbs);
-    att.out = a.ctx; att.lse = a.lse;
-    att.dout = bwd.dsum;
-    att.dqkv = bwd.dqkv;
-    backend.attention_backward(att);
-
-    LinearBackwardArgs<Real> qkv;
-    qkv.N = N; qkv.in = C; qkv.out = 3 * C;
-    qkv.x = x; qkv.w = w.wqkv; qkv.dy = bwd.dqkv;
-    qkv.dx = need_dx ? bwd.dres : nullptr;  // += onto the residual's share: dres becomes dx
-    qkv.dx_accumulate = true;
-    qkv.dw = dw.wqkv; qkv.db = dw.bqkv;
-    backend.linear_backward(qkv);
+    backend.linear_backward({.N = N, .in = C, .out = C, .x = a.ctx, .w = w.wo, .dy = ddense, .dx = bwd.dsum,
+                             .dw = dw.wo, .db = dw.bo});
+    backend.attention_backward({.B = B, .T = T, .H = H, .D = D, .qkv = a.qkv, .lengths = fwd.lengths,
+                                .scale = attention_scale,
+                                .dropout = dropout(rates.attention, layer, DropoutSite::AttentionProbs),
+                                .out = a.ctx, .lse = a.lse, .dout = bwd.dsum, .dqkv = bwd.dqkv});
+    // += onto the residual's share: dres becomes dx (none below the lowest trainable layer)
+    backend.linear_backward({.N = N, .in = C, .out = 3 * C, .x = x, .w = w.wqkv, .dy = bwd.dqkv,
+                             .dx = need_dx ? bwd.dres : nullptr, .dx_accumulate = true, .dw = dw.wqkv,
+                             .db = dw.bqkv});
   }
   if (lowest > 0) return;
 
-  EmbeddingBackwardArgs<Real> emb;
-  emb.B = B; emb.T = T; emb.C = C;
-  emb.vocab = c.vocab_size; emb.max_positions = c.max_position_embeddings; emb.type_vocab = c.type_vocab_size;
-  emb.input_ids = fwd.input_ids;
-  emb.token_type_ids = fwd.token_type_ids;
-  emb.word = p.word; emb.pos = p.pos; emb.type = p.type;
-  emb.gamma = p.emb_g; emb.beta = p.emb_b;
-  emb.dropout = dropout(rates.hidden, static_cast<uint32_t>(L), DropoutSite::Embedding);
-  emb.mean = fwd.emb_mean; emb.rstd = fwd.emb_rstd;
-  emb.dout = bwd.dres;
-  emb.dword = g.word; emb.dpos = g.pos; emb.dtype = g.type;
-  emb.dgamma = g.emb_g; emb.dbeta = g.emb_b;
-  backend.embedding_backward(emb);
+  backend.embedding_backward({.B = B, .T = T, .C = C, .vocab = c.vocab_size, .max_positions = c.max_position_embeddings,
+                              .type_vocab = c.type_vocab_size, .input_ids = fwd.input_ids,
+                              .token_type_ids = fwd.token_type_ids, .word = p.word, .pos = p.pos, .type = p.type,
+                              .gamma = p.emb_g, .beta = p.emb_b,
+                              .dropout = dropout(rates.hidden, static_cast<uint32_t>(L), DropoutSite::Embedding),
+                              .mean = fwd.emb_mean, .rstd = fwd.emb_rstd, .dout = bwd.dres, .dword = g.word,
+                              .dpos = g.pos, .dtype = g.type, .dgamma = g.emb_g, .dbeta = g.emb_b});
 }
 
 template void BertRegressor<float>::Impl::run_backward(float);
