@@ -23,16 +23,6 @@ std::string parent_dir(const std::string& path) {
   return parent.empty() ? std::string(".") : parent.string();
 }
 
-void fsync_dir_or_throw(const std::string& dir, const std::string& for_path) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  FT_CHECK(fd >= 0, for_path, ": cannot open directory ", dir, " to make the rename durable (",
-           std::strerror(errno), ")");
-  const int rc = ::fsync(fd);
-  const int err = errno;
-  ::close(fd);
-  // Some filesystems do not support fsync on directories (EINVAL); the rename is still atomic.
-  FT_CHECK(rc == 0 || err == EINVAL, for_path, ": fsync of directory ", dir, " failed (", std::strerror(err), ")");
-}
 
 std::atomic<unsigned> g_temp_counter{0};
 }  // namespace
@@ -74,7 +64,7 @@ void AtomicFileWriter::commit() {
   FT_CHECK(::rename(temp_path_.c_str(), path_.c_str()) == 0, path_, ": cannot rename ", temp_path_,
            " into place (", std::strerror(errno), ")");
   committed_ = true;
-  fsync_dir_or_throw(parent_dir(path_), path_);
+  fsync_directory(parent_dir(path_));
 }
 
 void write_file_atomically(const std::string& path, std::string_view bytes) {
@@ -154,9 +144,12 @@ void replace_directory(const std::string& staging, const std::string& target) {
 
 void fsync_directory(const std::string& dir) {
   const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return;  // best effort: the files inside were fsync'ed already
-  ::fsync(fd);
+  FT_CHECK(fd >= 0, dir, ": cannot open the directory to make a rename in it durable (", std::strerror(errno), ")");
+  const int rc = ::fsync(fd);
+  const int err = errno;
   ::close(fd);
+  // Some filesystems do not support fsync on directories (EINVAL); the rename is still atomic.
+  FT_CHECK(rc == 0 || err == EINVAL, dir, ": fsync of the directory failed (", std::strerror(err), ")");
 }
 
 }  // namespace ft

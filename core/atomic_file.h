@@ -53,8 +53,8 @@ bool is_temp_file_name(const std::string& filename);
 // Readers see the old directory or the new one, never a mix.
 void replace_directory(const std::string& staging, const std::string& target);
 
-// fsync of a directory, so that renames inside it are durable; filesystems that cannot (EINVAL)
-// still renamed atomically, which is all that is lost.
+// fsync of a directory, so that renames inside it are durable (an ft::Error if it fails);
+// filesystems that cannot fsync a directory (EINVAL) still renamed atomically, which is all that is lost.
 void fsync_directory(const std::string& dir);
 
 }  // namespace ft

@@ -5,7 +5,7 @@
 //   - FT_THROW / FT_CHECK: for faults of the input (a file, a flag, a shape). The message must name
 //     the file or thing and the fault. The source location is kept apart (Error::where()): users
 //     see it only with FTENGINE_DEBUG=1 (docs/errors.md).
-//   - FT_CUDA_CHECK / FT_CUBLAS_CHECK / FT_CUDNN_CHECK (cuda/cuda_check.h): a failed library call,
+//   - FT_CUDA_CHECK / FT_CUBLAS_CHECK (cuda/cuda_check.h): a failed library call,
 //     named by its expression, file and line.
 // Messages are built from any streamable arguments: FT_CHECK(n > 0, path, ": empty tensor ", name).
 #pragma once

@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "core/float_decimal.h"
+#include "core/text_file.h"
 
 namespace ft {
 
@@ -104,15 +105,7 @@ BertConfig bert_config_from_json(const nlohmann::json& j, const std::string& sou
 }
 
 BertConfig load_bert_config(const std::string& path) {
-  std::ifstream in(path);
-  FT_CHECK(in.good(), path, ": cannot open config file");
-  nlohmann::json j;
-  try {
-    in >> j;
-  } catch (const nlohmann::json::exception& e) {
-    FT_THROW(path, ": not valid JSON (", e.what(), ")");
-  }
-  return bert_config_from_json(j, path);
+  return bert_config_from_json(read_json_file(path, "config file"), path);
 }
 
 namespace {

@@ -82,7 +82,7 @@ inline TrainSettings tiny_settings(const std::string& output_dir) {
   s.epochs = 2;
   s.lr = 1e-3;
   s.eval_every = 10;
-  s.progress = 0;
+  s.progress = ProgressMode::Plain;
   return s;
 }
 

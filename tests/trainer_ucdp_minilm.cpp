@@ -53,7 +53,7 @@ TEST(TrainerUcdpMiniLM, HeadOnCachedFeaturesBeatsTheMean) {
   s.epochs = 40;
   s.lr = 1e-2;
   s.eval_every = 0;
-  s.progress = 0;
+  s.progress = ProgressMode::Plain;
   const TrainResult r = train_regressor(s, data);
   const auto config = nlohmann::json::parse(read_file(dir / "run/run_config.json"));
   EXPECT_TRUE(config["feature_cache"].get<bool>());

@@ -269,13 +269,6 @@ BertTokenizer BertTokenizer::from_tokens(std::vector<std::string> tokens, const 
   return make(std::move(spec));
 }
 
-BertTokenizer BertTokenizer::from_tokenizer_json(const std::string& path) {
-  TokenizerSpec spec;
-  spec.source = path;
-  read_tokenizer_json(path, &spec);
-  return make(std::move(spec));
-}
-
 BertTokenizer BertTokenizer::from_dir(const std::string& dir) {
   namespace fs = std::filesystem;
   const fs::path d(dir);

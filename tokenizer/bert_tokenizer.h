@@ -58,8 +58,6 @@ class BertTokenizer {
   static BertTokenizer from_vocab(const std::string& vocab_path, const TokenizerOptions& options = {});
   // A vocabulary given in memory (token i has id i): tests, fuzzing.
   static BertTokenizer from_tokens(std::vector<std::string> tokens, const TokenizerOptions& options = {});
-  // A tokenizer.json file on its own (options not in it keep their defaults).
-  static BertTokenizer from_tokenizer_json(const std::string& path);
 
   // Basic tokenization and WordPiece, no specials: the word pieces and their ids.
   std::vector<std::string> tokenize(std::string_view text) const;

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/text_file.h"
 
 namespace ft {
 
@@ -12,15 +13,7 @@ namespace {
 
 using nlohmann::json;
 
-json read_json(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  FT_CHECK(in, path, ": cannot open");
-  try {
-    return json::parse(in);
-  } catch (const json::exception& e) {
-    FT_THROW(path, ": not valid JSON (", e.what(), ")");
-  }
-}
+json read_json(const std::string& path) { return read_json_file(path, "tokenizer file"); }
 
 // A special token in tokenizer_config.json: a string, or an AddedToken object with "content".
 bool token_string(const json& v, std::string* out) {

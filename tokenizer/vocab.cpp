@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/text_file.h"
 #include "tokenizer/utf8.h"
 
 namespace ft {
@@ -53,11 +54,7 @@ Vocab Vocab::from_pairs(const std::vector<std::pair<std::string, int32_t>>& pair
 }
 
 std::vector<std::string> Vocab::read_txt(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  FT_CHECK(in, path, ": cannot open the vocabulary file");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  const std::string data = ss.str();
+  const std::string data = read_text_file(path, "vocabulary file");
   std::vector<std::string> tokens;
   size_t start = 0;
   while (start < data.size()) {

@@ -104,7 +104,7 @@ void run(CLI::App& cmd, TrainFlags& f) {
   s.shuffle = !f.no_shuffle;
   FT_CHECK(f.progress == "auto" || f.progress == "bar" || f.progress == "plain", "--progress \"", f.progress,
            "\" is not auto, bar or plain");
-  s.progress = f.progress == "auto" ? -1 : f.progress == "bar" ? 1 : 0;
+  s.progress = f.progress == "auto" ? ProgressMode::Auto : f.progress == "bar" ? ProgressMode::Bar : ProgressMode::Plain;
   if (!s.resume.empty() && !given("--output-dir")) {
     s.output_dir = fs::is_regular_file(fs::path(s.resume) / "trainer_state.json")
                        ? fs::path(s.resume).parent_path().string()

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/text_file.h"
 #include "model/data/permutation.h"
 
 namespace ft {
@@ -36,17 +37,7 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-std::string read_whole_file(const std::string& path) {
-  std::error_code ec;
-  FT_CHECK(std::filesystem::exists(path, ec), path, ": the data file does not exist");
-  FT_CHECK(!std::filesystem::is_directory(path, ec), path, ": is a directory, not a data file");
-  std::ifstream in(path, std::ios::binary);
-  FT_CHECK(in.good(), path, ": cannot open the data file (", std::strerror(errno), ")");
-  std::ostringstream os;
-  os << in.rdbuf();
-  FT_CHECK(!in.bad(), "error reading data file ", path);
-  return os.str();
-}
+std::string read_whole_file(const std::string& path) { return read_text_file(path, "data file"); }
 
 constexpr std::string_view kBom = "\xEF\xBB\xBF";
 

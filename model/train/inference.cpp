@@ -13,6 +13,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/text_file.h"
 
 namespace fs = std::filesystem;
 
@@ -60,13 +61,7 @@ void check_tokenizer_fits(const BertTokenizer& tokenizer, const BertConfig& conf
 int saved_max_length(const std::string& model_dir) {
   const fs::path p = fs::path(model_dir) / kTrainingInfoFile;
   if (!fs::is_regular_file(p)) return 0;
-  std::ifstream in(p);
-  nlohmann::json j;
-  try {
-    in >> j;
-  } catch (const nlohmann::json::exception& e) {
-    FT_THROW(p.string(), ": not valid JSON (", e.what(), ")");
-  }
+  const nlohmann::json j = read_json_file(p.string(), "training record");
   FT_CHECK(j.is_object() && j.contains("max_length") && j["max_length"].is_number_integer(), p.string(),
            ": lacks an integer max_length");
   return j["max_length"].get<int>();

@@ -12,6 +12,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/text_file.h"
 #include "core/safetensors.h"
 
 namespace fs = std::filesystem;
@@ -51,13 +52,6 @@ T integer_from(const nlohmann::json& j, const char* key, const std::string& sour
 }
 
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  FT_CHECK(in.good(), path.string(), ": cannot open");
-  std::ostringstream os;
-  os << in.rdbuf();
-  return os.str();
-}
 
 int64_t checkpoint_number(const fs::path& p) {
   const std::string name = p.filename().string();
@@ -191,7 +185,7 @@ TrainCheckpoint load_train_checkpoint(const std::string& path) {
   const std::string source = (dir / "trainer_state.json").string();
   nlohmann::json state;
   try {
-    state = nlohmann::json::parse(read_text(dir / "trainer_state.json"));
+    state = nlohmann::json::parse(read_text_file((dir / "trainer_state.json").string(), "trainer state"));
   } catch (const nlohmann::json::exception& e) {
     FT_THROW(source, ": not valid JSON (", e.what(), ")");
   }

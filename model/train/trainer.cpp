@@ -58,6 +58,12 @@ std::string fingerprint(const EncodedSet& set) {
   return buf;
 }
 
+// The sets a Learner holds, in this order: train, valid, test.
+size_t set_index(Split split) {
+  FT_CHECK(split == Split::Train || split == Split::Valid || split == Split::Test, "no set for this split");
+  return split == Split::Train ? 0 : split == Split::Valid ? 1 : 2;
+}
+
 // The parts of a run that the training loop drives: the full model, or the cached pooler/head.
 template <class Real>
 class Learner {
@@ -67,7 +73,7 @@ class Learner {
   virtual void zero_grad() = 0;
   virtual double grad_norm() = 0;
   virtual void step(const AdamWSettings& settings, float lr, float grad_scale) = 0;
-  virtual std::vector<double> predict(int part) = 0;  // 1 valid, 2 test
+  virtual std::vector<double> predict(Split split) = 0;  // Valid or Test: predictions for that set
   virtual StateDict params() = 0;
   virtual OptimizerState optimizer_state() = 0;
   virtual void load(const StateDict& params, const OptimizerState* optimizer) = 0;
@@ -88,8 +94,8 @@ class FullLearner final : public Learner<Real> {
   void zero_grad() override { model_.zero_grad(); }
   double grad_norm() override { return model_.grad_norm(); }
   void step(const AdamWSettings& s, float lr, float grad_scale) override { model_.optimizer_step(s, lr, grad_scale); }
-  std::vector<double> predict(int part) override {
-    return predict_set(model_, *sets_[static_cast<size_t>(part)], eval_batch_, pad_);
+  std::vector<double> predict(Split split) override {
+    return predict_set(model_, *sets_[set_index(split)], eval_batch_, pad_);
   }
   StateDict params() override { return model_.params_to_host(); }
   OptimizerState optimizer_state() override { return model_.optimizer_state(); }
@@ -119,7 +125,9 @@ class CachedLearner final : public Learner<Real> {
   void zero_grad() override { head_.zero_grad(); }
   double grad_norm() override { return head_.grad_norm(); }
   void step(const AdamWSettings& s, float lr, float grad_scale) override { head_.optimizer_step(s, lr, grad_scale); }
-  std::vector<double> predict(int part) override { return head_.predict(part, eval_batch_); }
+  std::vector<double> predict(Split split) override {
+    return head_.predict(static_cast<int>(set_index(split)), eval_batch_);
+  }
   StateDict params() override { return head_.params_to_host(); }
   OptimizerState optimizer_state() override { return head_.optimizer_state(); }
   void load(const StateDict& params, const OptimizerState* optimizer) override {
@@ -368,7 +376,8 @@ TrainResult run_training(const TrainSettings& s, const DataSplits& data, const D
   // SIGINT / SIGTERM from here to the loop's end stop the run after the current step, saved.
   std::optional<InterruptScope> interrupts;
   interrupts.emplace();
-  const bool bar = s.progress < 0 ? ProgressReporter::stderr_is_terminal() : s.progress == 1;
+  const bool bar =
+      s.progress == ProgressMode::Auto ? ProgressReporter::stderr_is_terminal() : s.progress == ProgressMode::Bar;
   ProgressReporter progress(total_steps, pos.global_step, bar);
   const float loss_scale = 1.0f / static_cast<float>(s.grad_accum);
   bool stop = false;
@@ -426,7 +435,7 @@ TrainResult run_training(const TrainSettings& s, const DataSplits& data, const D
         std::string note;
         if (evaluate) {
           progress.status("evaluating ...");
-          const std::vector<double> pred = learner->predict(1);
+          const std::vector<double> pred = learner->predict(Split::Valid);
           const RegressionMetrics m = regression_metrics(pred, std::vector<double>(valid.targets.begin(), valid.targets.end()), "validation");
           rec["valid_loss"] = nullable(m.mse);
           if (m.mse < pos.best_valid_loss) {
@@ -514,12 +523,12 @@ TrainResult run_training(const TrainSettings& s, const DataSplits& data, const D
   std::vector<const std::vector<Example>*> parts;
   std::vector<const std::vector<double>*> preds;
   if (result.has_valid) {
-    valid_pred = learner->predict(1);
+    valid_pred = learner->predict(Split::Valid);
     result.valid = regression_metrics(valid_pred, std::vector<double>(valid.targets.begin(), valid.targets.end()), "validation");
     metrics["valid"] = metrics_json(result.valid);
   }
   if (result.has_test) {
-    test_pred = learner->predict(2);
+    test_pred = learner->predict(Split::Test);
     result.test = regression_metrics(test_pred, std::vector<double>(test.targets.begin(), test.targets.end()), "test");
     metrics["test"] = metrics_json(result.test);
   }

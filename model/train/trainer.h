@@ -33,6 +33,9 @@
 
 namespace ft {
 
+// How progress is shown: Auto is a bar on a terminal and plain lines elsewhere.
+enum class ProgressMode { Auto, Plain, Bar };
+
 struct TrainSettings {
   // Model: an HF model directory, or a weights file with its config.json.
   std::string model;
@@ -77,7 +80,7 @@ struct TrainSettings {
   std::string resume;      // checkpoint or output directory
   bool overwrite = false;  // replace a finished run or another run's checkpoints in output_dir
   std::string command_line;  // how this run was started, for the resume hint after an interrupt
-  int progress = -1;       // -1 auto (bar on a terminal), 0 plain lines, 1 bar
+  ProgressMode progress = ProgressMode::Auto;
   int threads = 0;         // CPU threads (0: OpenMP's default)
 };
 
