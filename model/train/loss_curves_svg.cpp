@@ -65,6 +65,69 @@ std::vector<CurvePoint> finite(const std::vector<CurvePoint>& pts, bool positive
   return r;
 }
 
+// Grid lines and tick labels on both axes (y in decades 1-2-5 when logarithmic), the axes, their labels.
+void write_grid_and_axes(std::ostringstream& o, const Axis& x, double xstep, const Axis& y) {
+  o << "<g font-size=\"11\" fill=\"#333\">\n";
+  for (double t = x.lo; t <= x.hi * (1 + 1e-9); t += xstep) {
+    const double px = x.map(t, kLeft, kRight);
+    o << "<line x1=\"" << px << "\" y1=\"" << kTop << "\" x2=\"" << px << "\" y2=\"" << kBottom
+      << "\" stroke=\"#eee\"/>\n<text x=\"" << px << "\" y=\"" << kBottom + 16 << "\" text-anchor=\"middle\">"
+      << fmt(t) << "</text>\n";
+  }
+  std::vector<double> yticks;
+  if (y.log) {
+    for (double d = y.lo; d <= y.hi * (1 + 1e-9); d *= 10)
+      for (double m : {1.0, 2.0, 5.0})
+        if (m * d <= y.hi * (1 + 1e-9)) yticks.push_back(m * d);
+  } else {
+    const double step = nice_step((y.hi - y.lo) / 5);
+    for (double t = y.lo; t <= y.hi + step * 1e-9; t += step) yticks.push_back(std::fabs(t) < step * 1e-9 ? 0 : t);
+  }
+  for (double t : yticks) {
+    const double py = y.map(t, kBottom, kTop);
+    o << "<line x1=\"" << kLeft << "\" y1=\"" << py << "\" x2=\"" << kRight << "\" y2=\"" << py
+      << "\" stroke=\"#eee\"/>\n<text x=\"" << kLeft - 6 << "\" y=\"" << py + 4 << "\" text-anchor=\"end\">" << fmt(t)
+      << "</text>\n";
+  }
+  o << "</g>\n";
+  // Axes and labels.
+  o << "<line x1=\"" << kLeft << "\" y1=\"" << kBottom << "\" x2=\"" << kRight << "\" y2=\"" << kBottom
+    << "\" stroke=\"black\"/>\n<line x1=\"" << kLeft << "\" y1=\"" << kTop << "\" x2=\"" << kLeft << "\" y2=\""
+    << kBottom << "\" stroke=\"black\"/>\n"
+    << "<text x=\"" << (kLeft + kRight) / 2 << "\" y=\"" << kBottom + 40
+    << "\" text-anchor=\"middle\" font-size=\"13\">optimizer step</text>\n"
+    << "<text transform=\"translate(22," << (kTop + kBottom) / 2
+    << ") rotate(-90)\" text-anchor=\"middle\" font-size=\"13\">MSE loss" << (y.log ? " (log scale)" : "")
+    << "</text>\n";
+}
+
+// The dashed line at the best validation step, labelled on the side with room.
+void write_best_marker(std::ostringstream& o, int64_t best_step, const Axis& x) {
+  if (best_step >= 0 && static_cast<double>(best_step) <= x.hi) {
+    const double px = x.map(static_cast<double>(best_step), kLeft, kRight);
+    o << "<line x1=\"" << px << "\" y1=\"" << kTop << "\" x2=\"" << px << "\" y2=\"" << kBottom
+      << "\" stroke=\"#888\" stroke-dasharray=\"5,4\"/>\n";
+    // The label sits on the side of the line with room for it.
+    const bool left = px > (kLeft + kRight) / 2;
+    o << "<text x=\"" << (left ? px - 4 : px + 4) << "\" y=\"" << kBottom - 8 << "\" text-anchor=\""
+      << (left ? "end" : "start") << "\" font-size=\"11\" fill=\"#555\">best valid (step " << best_step
+      << ")</text>\n";
+  }
+}
+
+// The legend, top right inside the plot.
+void write_legend(std::ostringstream& o) {
+  const double lx = kRight - 170, ly = kTop + 10;
+  o << "<rect x=\"" << lx << "\" y=\"" << ly << "\" width=\"160\" height=\"46\" fill=\"white\" stroke=\"#ccc\"/>\n"
+    << "<line x1=\"" << lx + 10 << "\" y1=\"" << ly + 15 << "\" x2=\"" << lx + 40 << "\" y2=\"" << ly + 15
+    << "\" stroke=\"" << kTrainColour << "\" stroke-width=\"2\"/>\n<text x=\"" << lx + 48 << "\" y=\"" << ly + 19
+    << "\" font-size=\"12\">train loss</text>\n"
+    << "<line x1=\"" << lx + 10 << "\" y1=\"" << ly + 33 << "\" x2=\"" << lx + 40 << "\" y2=\"" << ly + 33
+    << "\" stroke=\"" << kValidColour << "\" stroke-width=\"2\"/>\n<circle cx=\"" << lx + 25 << "\" cy=\"" << ly + 33
+    << "\" r=\"3\" fill=\"" << kValidColour << "\"/>\n<text x=\"" << lx + 48 << "\" y=\"" << ly + 37
+    << "\" font-size=\"12\">validation MSE</text>\n";
+}
+
 }  // namespace
 
 std::string loss_curves_svg(const LossCurves& curves) {
@@ -110,50 +173,8 @@ std::string loss_curves_svg(const LossCurves& curves) {
     o << "<text x=\"" << kWidth / 2 << "\" y=\"50\" text-anchor=\"middle\" font-size=\"12\" fill=\"#555\">"
       << escape_xml(curves.subtitle) << "</text>\n";
 
-  // Grid and ticks.
-  o << "<g font-size=\"11\" fill=\"#333\">\n";
-  for (double t = x.lo; t <= x.hi * (1 + 1e-9); t += xstep) {
-    const double px = x.map(t, kLeft, kRight);
-    o << "<line x1=\"" << px << "\" y1=\"" << kTop << "\" x2=\"" << px << "\" y2=\"" << kBottom
-      << "\" stroke=\"#eee\"/>\n<text x=\"" << px << "\" y=\"" << kBottom + 16 << "\" text-anchor=\"middle\">"
-      << fmt(t) << "</text>\n";
-  }
-  std::vector<double> yticks;
-  if (y.log) {
-    for (double d = y.lo; d <= y.hi * (1 + 1e-9); d *= 10)
-      for (double m : {1.0, 2.0, 5.0})
-        if (m * d <= y.hi * (1 + 1e-9)) yticks.push_back(m * d);
-  } else {
-    const double step = nice_step((y.hi - y.lo) / 5);
-    for (double t = y.lo; t <= y.hi + step * 1e-9; t += step) yticks.push_back(std::fabs(t) < step * 1e-9 ? 0 : t);
-  }
-  for (double t : yticks) {
-    const double py = y.map(t, kBottom, kTop);
-    o << "<line x1=\"" << kLeft << "\" y1=\"" << py << "\" x2=\"" << kRight << "\" y2=\"" << py
-      << "\" stroke=\"#eee\"/>\n<text x=\"" << kLeft - 6 << "\" y=\"" << py + 4 << "\" text-anchor=\"end\">" << fmt(t)
-      << "</text>\n";
-  }
-  o << "</g>\n";
-  // Axes and labels.
-  o << "<line x1=\"" << kLeft << "\" y1=\"" << kBottom << "\" x2=\"" << kRight << "\" y2=\"" << kBottom
-    << "\" stroke=\"black\"/>\n<line x1=\"" << kLeft << "\" y1=\"" << kTop << "\" x2=\"" << kLeft << "\" y2=\""
-    << kBottom << "\" stroke=\"black\"/>\n"
-    << "<text x=\"" << (kLeft + kRight) / 2 << "\" y=\"" << kBottom + 40
-    << "\" text-anchor=\"middle\" font-size=\"13\">optimizer step</text>\n"
-    << "<text transform=\"translate(22," << (kTop + kBottom) / 2
-    << ") rotate(-90)\" text-anchor=\"middle\" font-size=\"13\">MSE loss" << (y.log ? " (log scale)" : "")
-    << "</text>\n";
-
-  if (curves.best_step >= 0 && static_cast<double>(curves.best_step) <= x.hi) {
-    const double px = x.map(static_cast<double>(curves.best_step), kLeft, kRight);
-    o << "<line x1=\"" << px << "\" y1=\"" << kTop << "\" x2=\"" << px << "\" y2=\"" << kBottom
-      << "\" stroke=\"#888\" stroke-dasharray=\"5,4\"/>\n";
-    // The label sits on the side of the line with room for it.
-    const bool left = px > (kLeft + kRight) / 2;
-    o << "<text x=\"" << (left ? px - 4 : px + 4) << "\" y=\"" << kBottom - 8 << "\" text-anchor=\""
-      << (left ? "end" : "start") << "\" font-size=\"11\" fill=\"#555\">best valid (step " << curves.best_step
-      << ")</text>\n";
-  }
+  write_grid_and_axes(o, x, xstep, y);
+  write_best_marker(o, curves.best_step, x);
 
   auto polyline = [&](const std::vector<CurvePoint>& pts, const char* colour, bool markers) {
     if (pts.empty()) return;
@@ -169,16 +190,7 @@ std::string loss_curves_svg(const LossCurves& curves) {
   polyline(train, kTrainColour, false);
   polyline(valid, kValidColour, true);
 
-  // Legend, top right inside the plot.
-  const double lx = kRight - 170, ly = kTop + 10;
-  o << "<rect x=\"" << lx << "\" y=\"" << ly << "\" width=\"160\" height=\"46\" fill=\"white\" stroke=\"#ccc\"/>\n"
-    << "<line x1=\"" << lx + 10 << "\" y1=\"" << ly + 15 << "\" x2=\"" << lx + 40 << "\" y2=\"" << ly + 15
-    << "\" stroke=\"" << kTrainColour << "\" stroke-width=\"2\"/>\n<text x=\"" << lx + 48 << "\" y=\"" << ly + 19
-    << "\" font-size=\"12\">train loss</text>\n"
-    << "<line x1=\"" << lx + 10 << "\" y1=\"" << ly + 33 << "\" x2=\"" << lx + 40 << "\" y2=\"" << ly + 33
-    << "\" stroke=\"" << kValidColour << "\" stroke-width=\"2\"/>\n<circle cx=\"" << lx + 25 << "\" cy=\"" << ly + 33
-    << "\" r=\"3\" fill=\"" << kValidColour << "\"/>\n<text x=\"" << lx + 48 << "\" y=\"" << ly + 37
-    << "\" font-size=\"12\">validation MSE</text>\n";
+  write_legend(o);
   if (empty)
     o << "<text x=\"" << (kLeft + kRight) / 2 << "\" y=\"" << (kTop + kBottom) / 2
       << "\" text-anchor=\"middle\" font-size=\"14\" fill=\"#888\">no points logged</text>\n";
