@@ -104,6 +104,11 @@ BertConfig bert_config_from_json(const nlohmann::json& j, const std::string& sou
   return c;
 }
 
+void BertConfig::check_max_length(int max_length) const {
+  FT_CHECK(max_length >= 3 && max_length <= max_position_embeddings, "--max-length ", max_length, ": must be in [3, ",
+           max_position_embeddings, "] (the model's max_position_embeddings)");
+}
+
 BertConfig load_bert_config(const std::string& path) {
   return bert_config_from_json(read_json_file(path, "config file"), path);
 }

@@ -32,6 +32,10 @@ struct BertConfig {
   // Throws ft::Error naming `source` and the fault (a non-positive size, hidden_size not divisible
   // by num_attention_heads, an unsupported activation, a dropout outside [0, 1)).
   void validate(const std::string& source) const;
+
+  // The one check of a --max-length against this model: [CLS], one token and [SEP] at least, and
+  // no more positions than the model has. Throws ft::Error naming the flag, the value and the range.
+  void check_max_length(int max_length) const;
 };
 
 // Reads config.json. A missing required key or a wrong type is an error naming the file and key.

@@ -8,6 +8,7 @@
 #include "model/train/metrics.h"
 #include "tools/commands.h"
 #include "tools/data_options.h"
+#include "tools/device_options.h"
 
 namespace ft::tools {
 
@@ -46,9 +47,7 @@ void add_predict_command(CLI::App& app) {
                   "model's maximum)");
   cmd->add_option("--eval-batch-size,--batch-size,--per_device_eval_batch_size", f->s.batch_size, "Examples per batch")
       ->capture_default_str();
-  cmd->add_option("--device", f->s.device, "cpu, cuda, cuda:N or auto")->capture_default_str();
-  cmd->add_option("--precision", f->s.precision, "fp32 or bf16 (CUDA only)")->capture_default_str();
-  cmd->add_option("--threads", f->s.threads, "CPU threads (0: all)")->capture_default_str();
+  add_device_options(*cmd, f->s.device, f->s.precision, f->s.threads);
   cmd->callback([cmd, f] { run(*cmd, *f); });
 }
 

@@ -14,6 +14,7 @@
 #include "model/train/trainer.h"
 #include "tools/commands.h"
 #include "tools/data_options.h"
+#include "tools/device_options.h"
 
 namespace fs = std::filesystem;
 
@@ -303,9 +304,7 @@ void add_train_command(CLI::App& app, int argc, char** argv) {
   cmd->add_flag("--overwrite,--overwrite_output_dir", s.overwrite,
                 "Replace the outputs of another run (a finished run, or checkpoints) in --output-dir");
   // Device
-  cmd->add_option("--device", s.device, "cpu, cuda, cuda:N or auto (a GPU when one is usable)")->capture_default_str();
-  cmd->add_option("--precision", s.precision, "fp32, or bf16 (CUDA only; fp32 master weights)")->capture_default_str();
-  cmd->add_option("--threads", s.threads, "CPU threads (0: all)")->capture_default_str();
+  add_device_options(*cmd, s.device, s.precision, s.threads);
   cmd->add_option("--progress", f->progress, "auto (a bar on a terminal), bar, or plain lines")->capture_default_str();
   // The command line less any --resume, which the resume hint appends anew.
   std::string command_line;

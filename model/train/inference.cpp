@@ -118,8 +118,7 @@ InferenceResult predict_examples(const InferenceSettings& s, const std::vector<E
   r.max_length = s.max_length > 0 ? s.max_length
                                   : (fs::is_directory(s.model) ? saved_max_length(s.model) : 0);
   if (r.max_length <= 0) r.max_length = ckpt.config.max_position_embeddings;
-  FT_CHECK(r.max_length <= ckpt.config.max_position_embeddings, "max length ", r.max_length, " exceeds the model's ",
-           ckpt.config.max_position_embeddings, " positions");
+  ckpt.config.check_max_length(r.max_length);
   const EncodedSet set = encode_examples(tokenizer, examples, r.max_length, source);
   r.lengths = length_stats(set);
   if (s.verbose) std::printf("%s\n", describe_lengths(r.lengths, source).c_str());

@@ -186,8 +186,7 @@ class TrainingRun {
     tok_dir_ = tokenizer_dir_for(s_.model, s_.tokenizer);
     tokenizer_ = std::make_unique<BertTokenizer>(BertTokenizer::from_dir(tok_dir_));
     check_tokenizer_fits(*tokenizer_, config_, tok_dir_);
-    FT_CHECK(s_.max_length >= 3 && s_.max_length <= config_.max_position_embeddings, "--max-length ", s_.max_length,
-             ": must be in [3, ", config_.max_position_embeddings, "] (the model's max_position_embeddings)");
+    config_.check_max_length(s_.max_length);
     std::printf("model: %s (%d layers, hidden %d, %d heads, vocabulary %d)\n", ckpt_.source.c_str(),
                 config_.num_hidden_layers, config_.hidden_size, config_.num_attention_heads, config_.vocab_size);
 
