@@ -59,12 +59,8 @@ void check_tokenizer_fits(const BertTokenizer& tokenizer, const BertConfig& conf
 }
 
 int saved_max_length(const std::string& model_dir) {
-  const fs::path p = fs::path(model_dir) / kTrainingInfoFile;
-  if (!fs::is_regular_file(p)) return 0;
-  const nlohmann::json j = read_json_file(p.string(), "training record");
-  FT_CHECK(j.is_object() && j.contains("max_length") && j["max_length"].is_number_integer(), p.string(),
-           ": lacks an integer max_length");
-  return j["max_length"].get<int>();
+  const std::optional<TrainingRecord> record = read_training_record(model_dir);
+  return record ? record->max_length : 0;
 }
 
 template <class Real>

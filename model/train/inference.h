@@ -14,13 +14,10 @@
 #include "model/bert_regressor.h"
 #include "model/checkpoint.h"
 #include "model/data/dataset.h"
+#include "model/train/training_record.h"
 #include "tokenizer/bert_tokenizer.h"
 
 namespace ft {
-
-// The file ftengine writes into every model directory it saves, beside HF's files: how the model
-// was trained (max_length above all, which evaluate and predict reuse).
-constexpr const char* kTrainingInfoFile = "ftengine_training.json";
 
 // Sets the CPU threads of both pools, OpenMP's and OpenBLAS's (n <= 0: leave the defaults).
 void set_cpu_threads(int n);

@@ -14,7 +14,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
-#include "model/train/inference.h"
+#include "model/train/training_record.h"
 
 namespace fs = std::filesystem;
 
@@ -63,11 +63,9 @@ std::string describe_finished_run(const std::string& dir) {
   const auto add = [&](const std::string& s) { what += (what.empty() ? "" : ", ") + s; };
   if (fs::is_directory(d / "last", ec)) {
     std::string step;
-    std::ifstream in(d / "last" / kTrainingInfoFile);
     try {
-      nlohmann::json info;
-      if (in >> info; info.contains("step")) step = " (step " + info["step"].dump() + ")";
-    } catch (const std::exception&) {
+      if (const auto record = read_training_record((d / "last").string())) step = " (step " + std::to_string(record->step) + ")";
+    } catch (const Error&) {  // a damaged record still names the directory
     }
     add("last/" + step);
   }

@@ -76,12 +76,12 @@ std::string join(const std::vector<std::string>& v) {
 // into place whole, so that best/ and last/ hold one complete model at every moment and never a
 // temporary file.
 void save_model_dir(const std::string& dir, const BertConfig& config, const StateDict& params,
-                    const std::string& tokenizer_dir, const nlohmann::json& info) {
+                    const std::string& tokenizer_dir, const TrainingRecord& record) {
   const std::string staging = staging_path(dir);
   std::error_code ec;
   fs::remove_all(staging, ec);
   save_hf_model_dir(staging, config, params, tokenizer_dir);
-  write_file_atomically((fs::path(staging) / kTrainingInfoFile).string(), info.dump(2) + "\n");
+  write_training_record(staging, record);
   replace_directory(staging, dir);
 }
 
@@ -534,9 +534,8 @@ class TrainingRun {
 
   bool resuming() const { return !s_.resume.empty(); }
 
-  nlohmann::json model_info(int64_t step) const {
-    return nlohmann::json{{"max_length", s_.max_length}, {"step", step}, {"trained_by", "ftengine train"},
-                          {"data", data_.how}, {"base_model", s_.model}};
+  TrainingRecord model_info(int64_t step) const {
+    return {.max_length = s_.max_length, .step = step, .data = data_.how, .base_model = s_.model};
   }
 
   const TrainSettings& s_;
