@@ -321,6 +321,7 @@ typename BertRegressor<Real>::Output BertRegressor<Real>::forward(const ModelBat
   }
 
   m.last.valid = false;
+  m.last.features = nullptr;
   m.last.B = B;
   m.last.T = T;
   m.last.has_targets = has_targets;
@@ -345,9 +346,85 @@ typename BertRegressor<Real>::Output BertRegressor<Real>::forward(const ModelBat
 }
 
 template <class Real>
+typename BertRegressor<Real>::Output BertRegressor<Real>::head_forward(const Real* features, int B,
+                                                                        const std::vector<float>& targets, bool training,
+                                                                        float classifier_p, uint64_t seed, uint32_t step) {
+  Impl& m = *impl_;
+  const int C = m.config.hidden_size;
+  FT_CHECK(B >= 1 && features, "head_forward: no features");
+  FT_CHECK(targets.empty() || targets.size() == static_cast<size_t>(B), "head_forward: ", targets.size(),
+           " targets for ", B, " examples");
+  m.ensure_forward_capacity(B, 1);
+  const bool has_targets = !targets.empty();
+  if (has_targets) {
+    std::vector<typename Impl::Stat> t(targets.begin(), targets.end());
+    for (const auto& v : t) FT_CHECK(std::isfinite(v), "head_forward: a training example without a target");
+    m.backend.upload(m.fwd.targets, t.data(), t.size() * sizeof(typename Impl::Stat));
+  }
+  m.last = detail::LastForward{};
+  m.last.B = B;
+  m.last.T = 1;
+  m.last.has_targets = has_targets;
+  m.last.training = training;
+  m.last.rates = DropoutRates{0.0f, 0.0f, classifier_p};
+  m.last.seed = seed;
+  m.last.step = step;
+  m.last.features = features;
+  const bool pooler_trains = m.trainable[static_cast<size_t>(m.pooler_group())];
+  if (pooler_trains)
+    m.backend.pooler_forward({.B = B, .T = 1, .C = C, .hidden = features, .w = m.p.pool_w, .b = m.p.pool_b,
+                              .pooled = m.fwd.pooled});
+  m.backend.regression_head_forward({.B = B, .C = C, .pooled = pooler_trains ? m.fwd.pooled : features,
+                                     .w = m.p.head_w, .b = m.p.head_b,
+                                     .dropout = m.dropout(classifier_p, 0, DropoutSite::Classifier),
+                                     .targets = has_targets ? m.fwd.targets : nullptr, .pred = m.fwd.pred,
+                                     .loss = m.fwd.loss});
+  Output out;
+  std::vector<typename Impl::Stat> pred(static_cast<size_t>(B));
+  m.backend.download(pred.data(), m.fwd.pred, pred.size() * sizeof(typename Impl::Stat));
+  out.pred.assign(pred.begin(), pred.end());
+  if (has_targets) {
+    typename Impl::Stat loss = 0;
+    m.backend.download(&loss, m.fwd.loss, sizeof(loss));
+    out.loss = static_cast<double>(loss);
+  }
+  m.last.valid = true;
+  return out;
+}
+
+template <class Real>
+void BertRegressor<Real>::head_backward(float loss_scale) {
+  Impl& m = *impl_;
+  FT_CHECK(m.last.valid && m.last.features, "head_backward: no head_forward to differentiate");
+  FT_CHECK(m.last.has_targets, "head_backward: the last head_forward had no targets, so there is no loss");
+  FT_CHECK(m.lowest_trainable >= m.pooler_group(), "head_backward: only the pooler and the head may train");
+  const int B = m.last.B, C = m.config.hidden_size;
+  const Real* features = static_cast<const Real*>(m.last.features);
+  const bool pooler_trains = m.lowest_trainable == m.pooler_group();
+  m.ensure_backward_capacity(B, 1);
+  m.backend.regression_head_backward({.B = B, .C = C, .pooled = pooler_trains ? m.fwd.pooled : features,
+                                      .w = m.p.head_w,
+                                      .dropout = m.dropout(m.last.rates.classifier, 0, DropoutSite::Classifier),
+                                      .targets = m.fwd.targets, .pred = m.fwd.pred, .loss_scale = loss_scale,
+                                      .dpooled = pooler_trains ? m.bwd.dpooled : nullptr, .dw = m.g.head_w,
+                                      .db = m.g.head_b});
+  if (pooler_trains)
+    m.backend.pooler_backward({.B = B, .T = 1, .C = C, .hidden = features, .w = m.p.pool_w, .pooled = m.fwd.pooled,
+                               .dpooled = m.bwd.dpooled, .dhidden = nullptr, .dw = m.g.pool_w, .db = m.g.pool_b});
+}
+
+template <class Real>
+void BertRegressor<Real>::pool(const Real* cls, int B, Real* pooled) {
+  Impl& m = *impl_;
+  const int C = m.config.hidden_size;
+  m.backend.pooler_forward({.B = B, .T = 1, .C = C, .hidden = cls, .w = m.p.pool_w, .b = m.p.pool_b, .pooled = pooled});
+}
+
+template <class Real>
 void BertRegressor<Real>::backward(float loss_scale) {
   Impl& m = *impl_;
   FT_CHECK(m.last.valid, "backward: no forward pass to differentiate (call forward first)");
+  FT_CHECK(!m.last.features, "backward: the last forward was head_forward; call head_backward");
   FT_CHECK(m.last.has_targets, "backward: the last forward had no targets, so there is no loss");
   FT_CHECK(m.lowest_trainable >= 0, "backward: no parameter group is trainable");
   m.ensure_backward_capacity(m.last.B, m.last.T);

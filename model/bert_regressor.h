@@ -81,6 +81,19 @@ class BertRegressor {
   Output forward(const ModelBatch& batch, bool training, const DropoutRates& rates, uint64_t seed, uint32_t step);
   // Backward of the last forward (which must have had targets): parameter gradients += loss_scale * dL/dθ.
   void backward(float loss_scale = 1.0f);
+
+  // ---- the pooler and head alone, on cached encoder outputs (model/train/cached_head.h)
+  // When nothing below the pooler trains or drops out, an example's [CLS] row of the last layer is
+  // the same in every epoch. head_forward runs the pooler (when it trains: `features` are then
+  // [CLS] rows; else they are the pooled vectors) and the head on `features` (B, C, backend memory,
+  // kept alive until head_backward), with dropout p on the head's input when training, through
+  // this model's own parameters; head_backward accumulates their gradients, so zero_grad,
+  // grad_norm, optimizer_step and the optimizer state are the full model's.
+  Output head_forward(const Real* features, int B, const std::vector<float>& targets, bool training,
+                      float classifier_p, uint64_t seed, uint32_t step);
+  void head_backward(float loss_scale);
+  // pooled = tanh(cls Wp^T + bp) for the B rows of `cls` (B, C) into `pooled` (B, C), backend memory.
+  void pool(const Real* cls, int B, Real* pooled);
   void zero_grad();
   double grad_norm();  // global L2 norm of the trainable gradients
   // One AdamW step on the trainable parameters with gradients multiplied by grad_scale (clipping).

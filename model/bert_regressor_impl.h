@@ -171,6 +171,7 @@ struct LastForward {
   uint64_t seed = 0;
   uint32_t step = 0;
   std::vector<int32_t> lengths;  // host copy (B)
+  const void* features = nullptr;  // head_forward's input (B, C); null after a full forward
 };
 
 }  // namespace ft::detail

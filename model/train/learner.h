@@ -76,24 +76,27 @@ class CachedLearner final : public Learner<Real> {
  public:
   CachedLearner(Backend<Real>& backend, BertRegressor<Real>& model, const std::vector<const EncodedSet*>& sets,
                 int32_t pad_id, float classifier_p, uint64_t seed, int eval_batch_size)
-      : head_(backend, model, sets, eval_batch_size, pad_id), p_(classifier_p), seed_(seed), eval_batch_(eval_batch_size) {}
+      : model_(model), head_(backend, model, sets, eval_batch_size, pad_id), p_(classifier_p), seed_(seed),
+        eval_batch_(eval_batch_size) {}
   double train_micro(const std::vector<int64_t>& indices, uint32_t micro_step, float loss_scale) override {
     return head_.train_micro(0, indices, p_, seed_, micro_step, loss_scale);
   }
-  void zero_grad() override { head_.zero_grad(); }
-  double grad_norm() override { return head_.grad_norm(); }
-  void step(const AdamWSettings& s, float lr, float grad_scale) override { head_.optimizer_step(s, lr, grad_scale); }
+  // Parameters, gradients and optimizer state are the model's own: the same calls as FullLearner.
+  void zero_grad() override { model_.zero_grad(); }
+  double grad_norm() override { return model_.grad_norm(); }
+  void step(const AdamWSettings& s, float lr, float grad_scale) override { model_.optimizer_step(s, lr, grad_scale); }
   std::vector<double> predict(Split split) override {
     return head_.predict(static_cast<int>(set_index(split)), eval_batch_);
   }
-  StateDict params() override { return head_.params_to_host(); }
-  OptimizerState optimizer_state() override { return head_.optimizer_state(); }
+  StateDict params() override { return model_.params_to_host(); }
+  OptimizerState optimizer_state() override { return model_.optimizer_state(); }
   void load(const StateDict& params, const OptimizerState* optimizer) override {
-    head_.load_params(params);
-    if (optimizer) head_.set_optimizer_state(*optimizer);
+    model_.load_params(params);
+    if (optimizer) model_.set_optimizer_state(*optimizer);
   }
 
  private:
+  BertRegressor<Real>& model_;
   CachedHead<Real> head_;
   float p_;
   uint64_t seed_;
