@@ -38,21 +38,10 @@ void linear_forward(const LinearForwardArgs<Real>& a, const Context& ctx) {
     FT_CUDA_CHECK_LAUNCH();
     return;
   }
-  GemmCall g;
-  g.ta = CUBLAS_OP_T;
-  g.tb = CUBLAS_OP_N;
-  g.m = a.out;
-  g.n = a.N;
-  g.k = a.in;
-  g.a = a.w;
-  g.lda = a.in;
-  g.b = a.x;
-  g.ldb = a.in;
-  g.d = a.y;
-  g.ldd = a.out;
-  g.ab_type = g.d_type = cuda_type<Real>();
-  g.bias = a.b;
-  gemm(g, ctx);
+  // y^T (out x N) = W (op T of the col-major in x out) * x^T (in x N), plus the bias
+  gemm({.ta = CUBLAS_OP_T, .tb = CUBLAS_OP_N, .m = a.out, .n = a.N, .k = a.in, .a = a.w, .lda = a.in, .b = a.x,
+        .ldb = a.in, .d = a.y, .ldd = a.out, .ab_type = cuda_type<Real>(), .d_type = cuda_type<Real>(), .bias = a.b},
+       ctx);
 }
 
 template <class Real>
@@ -64,39 +53,19 @@ void linear_backward(const LinearBackwardArgs<Real>& a, const Context& ctx) {
       if (!a.dx_accumulate)
         FT_CUDA_CHECK(cudaMemsetAsync(a.dx, 0, static_cast<size_t>(a.N) * a.in * sizeof(Real), ctx.stream));
     } else if (a.in > 0) {
-      GemmCall g;
-      g.ta = CUBLAS_OP_N;
-      g.tb = CUBLAS_OP_N;
-      g.m = a.in;
-      g.n = a.N;
-      g.k = a.out;
-      g.a = a.w;
-      g.lda = a.in;
-      g.b = a.dy;
-      g.ldb = a.out;
-      g.d = a.dx;
-      g.ldd = a.in;
-      g.ab_type = g.d_type = cuda_type<Real>();
-      g.beta = a.dx_accumulate ? 1.0f : 0.0f;
-      gemm(g, ctx);
+      // dx^T (in x N) = W^T col-major (in x out) * dy^T (out x N)
+      gemm({.ta = CUBLAS_OP_N, .tb = CUBLAS_OP_N, .m = a.in, .n = a.N, .k = a.out, .a = a.w, .lda = a.in, .b = a.dy,
+            .ldb = a.out, .d = a.dx, .ldd = a.in, .ab_type = cuda_type<Real>(), .d_type = cuda_type<Real>(),
+            .beta = a.dx_accumulate ? 1.0f : 0.0f},
+           ctx);
     }
   }
   if (a.dw && a.out > 0 && a.in > 0) {
-    GemmCall g;
-    g.ta = CUBLAS_OP_N;
-    g.tb = CUBLAS_OP_T;
-    g.m = a.in;
-    g.n = a.out;
-    g.k = a.N;
-    g.a = a.x;
-    g.lda = a.in;
-    g.b = a.dy;
-    g.ldb = a.out;
-    g.d = a.dw;
-    g.ldd = a.in;
-    g.ab_type = g.d_type = cuda_type<Real>();
-    g.beta = 1.0f;
-    gemm(g, ctx);
+    // dW^T (in x out) += x^T (in x N) * dy (op T of dy^T, N x out)
+    gemm({.ta = CUBLAS_OP_N, .tb = CUBLAS_OP_T, .m = a.in, .n = a.out, .k = a.N, .a = a.x, .lda = a.in, .b = a.dy,
+          .ldb = a.out, .d = a.dw, .ldd = a.in, .ab_type = cuda_type<Real>(), .d_type = cuda_type<Real>(),
+          .beta = 1.0f},
+         ctx);
   }
   if (a.db && a.out > 0) {
     void* scratch = ctx.scratch->get(column_sums_scratch_bytes(a.N, a.out));

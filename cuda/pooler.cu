@@ -39,21 +39,10 @@ void pooler_forward(const PoolerForwardArgs<Real>& a, const Context& ctx) {
   if (a.B == 0) return;
   FT_CHECK(a.C > 0 && a.T > 0, "pooler_forward: hidden size ", a.C, " and sequence length ", a.T, " must be positive");
   float* z = static_cast<float*>(ctx.scratch->get(static_cast<size_t>(a.B) * a.C * sizeof(float)));  // (B, C)
-  GemmCall g;  // z^T (C x B) = W (op T of the col-major C x C) * h0^T (C x B, ld T*C)
-  g.ta = CUBLAS_OP_T;
-  g.tb = CUBLAS_OP_N;
-  g.m = a.C;
-  g.n = a.B;
-  g.k = a.C;
-  g.a = a.w;
-  g.lda = a.C;
-  g.b = a.hidden;
-  g.ldb = a.T * a.C;
-  g.d = z;
-  g.ldd = a.C;
-  g.ab_type = cuda_type<Real>();
-  g.d_type = CUDA_R_32F;
-  gemm(g, ctx);
+  // z^T (C x B) = W (op T of the col-major C x C) * h0^T (C x B, ld T*C), in fp32
+  gemm({.ta = CUBLAS_OP_T, .tb = CUBLAS_OP_N, .m = a.C, .n = a.B, .k = a.C, .a = a.w, .lda = a.C, .b = a.hidden,
+        .ldb = a.T * a.C, .d = z, .ldd = a.C, .ab_type = cuda_type<Real>(), .d_type = CUDA_R_32F},
+       ctx);
   const int64_t n = static_cast<int64_t>(a.B) * a.C;
   FT_LAUNCH(static_cast<unsigned>(ceil_div(n, 256)), 256, 0, ctx.stream, tanh_bias_kernel<T>)(
       z, dev(a.b), dev(a.pooled), a.B, a.C);
@@ -80,38 +69,15 @@ void pooler_backward(const PoolerBackwardArgs<Real>& a, const Context& ctx) {
   if (a.dhidden) {
     // rows t > 0 get no gradient; rows t = 0: dz W, i.e. dh0^T (C x B, ld T*C) = W^T col-major (C x C) * dz^T
     FT_CUDA_CHECK(cudaMemsetAsync(a.dhidden, 0, static_cast<size_t>(a.B) * ldh * sizeof(Real), ctx.stream));
-    GemmCall g;
-    g.ta = CUBLAS_OP_N;
-    g.tb = CUBLAS_OP_N;
-    g.m = a.C;
-    g.n = a.B;
-    g.k = a.C;
-    g.a = a.w;
-    g.lda = a.C;
-    g.b = dz;
-    g.ldb = a.C;
-    g.d = a.dhidden;
-    g.ldd = ldh;
-    g.ab_type = g.d_type = cuda_type<Real>();
-    gemm(g, ctx);
+    gemm({.ta = CUBLAS_OP_N, .tb = CUBLAS_OP_N, .m = a.C, .n = a.B, .k = a.C, .a = a.w, .lda = a.C, .b = dz,
+          .ldb = a.C, .d = a.dhidden, .ldd = ldh, .ab_type = cuda_type<Real>(), .d_type = cuda_type<Real>()},
+         ctx);
   }
   if (a.dw) {
     // dW^T (C x C) += h0^T (C x B, ld T*C) * dz (op T of dz^T, C x B)
-    GemmCall g;
-    g.ta = CUBLAS_OP_N;
-    g.tb = CUBLAS_OP_T;
-    g.m = a.C;
-    g.n = a.C;
-    g.k = a.B;
-    g.a = a.hidden;
-    g.lda = ldh;
-    g.b = dz;
-    g.ldb = a.C;
-    g.d = a.dw;
-    g.ldd = a.C;
-    g.ab_type = g.d_type = cuda_type<Real>();
-    g.beta = 1.0f;
-    gemm(g, ctx);
+    gemm({.ta = CUBLAS_OP_N, .tb = CUBLAS_OP_T, .m = a.C, .n = a.C, .k = a.B, .a = a.hidden, .lda = ldh, .b = dz,
+          .ldb = a.C, .d = a.dw, .ldd = a.C, .ab_type = cuda_type<Real>(), .d_type = cuda_type<Real>(), .beta = 1.0f},
+         ctx);
   }
   if (a.db) add_column_sums<T>(dz, a.B, a.C, a.C, dev(a.db), sums, ctx);
 }
