@@ -315,10 +315,7 @@ typename BertRegressor<Real>::Output BertRegressor<Real>::forward(const ModelBat
   m.backend.upload(m.fwd.token_type_ids, batch.token_type_ids.data(), N * sizeof(int32_t));
   m.backend.upload(m.fwd.lengths, batch.lengths.data(), static_cast<size_t>(B) * sizeof(int32_t));
   const bool has_targets = !batch.targets.empty();
-  if (has_targets) {
-    std::vector<typename Impl::Stat> targets(batch.targets.begin(), batch.targets.end());
-    m.backend.upload(m.fwd.targets, targets.data(), targets.size() * sizeof(typename Impl::Stat));
-  }
+  if (has_targets) m.upload_targets(batch.targets);
 
   m.last.valid = false;
   m.last.features = nullptr;
@@ -333,14 +330,7 @@ typename BertRegressor<Real>::Output BertRegressor<Real>::forward(const ModelBat
   m.run_forward();
 
   Output out;
-  std::vector<typename Impl::Stat> pred(static_cast<size_t>(B));
-  m.backend.download(pred.data(), m.fwd.pred, pred.size() * sizeof(typename Impl::Stat));
-  out.pred.assign(pred.begin(), pred.end());
-  if (has_targets) {
-    typename Impl::Stat loss = 0;
-    m.backend.download(&loss, m.fwd.loss, sizeof(loss));
-    out.loss = static_cast<double>(loss);
-  }
+  m.download_output(B, has_targets, &out.pred, &out.loss);
   m.last.valid = true;
   return out;
 }
@@ -356,11 +346,8 @@ typename BertRegressor<Real>::Output BertRegressor<Real>::head_forward(const Rea
            " targets for ", B, " examples");
   m.ensure_forward_capacity(B, 1);
   const bool has_targets = !targets.empty();
-  if (has_targets) {
-    std::vector<typename Impl::Stat> t(targets.begin(), targets.end());
-    for (const auto& v : t) FT_CHECK(std::isfinite(v), "head_forward: a training example without a target");
-    m.backend.upload(m.fwd.targets, t.data(), t.size() * sizeof(typename Impl::Stat));
-  }
+  for (const float v : targets) FT_CHECK(std::isfinite(v), "head_forward: a training example without a target");
+  if (has_targets) m.upload_targets(targets);
   m.last = detail::LastForward{};
   m.last.B = B;
   m.last.T = 1;
@@ -380,14 +367,7 @@ typename BertRegressor<Real>::Output BertRegressor<Real>::head_forward(const Rea
                                      .targets = has_targets ? m.fwd.targets : nullptr, .pred = m.fwd.pred,
                                      .loss = m.fwd.loss});
   Output out;
-  std::vector<typename Impl::Stat> pred(static_cast<size_t>(B));
-  m.backend.download(pred.data(), m.fwd.pred, pred.size() * sizeof(typename Impl::Stat));
-  out.pred.assign(pred.begin(), pred.end());
-  if (has_targets) {
-    typename Impl::Stat loss = 0;
-    m.backend.download(&loss, m.fwd.loss, sizeof(loss));
-    out.loss = static_cast<double>(loss);
-  }
+  m.download_output(B, has_targets, &out.pred, &out.loss);
   m.last.valid = true;
   return out;
 }

@@ -221,6 +221,22 @@ struct BertRegressor<Real>::Impl {
   void ensure_forward_capacity(int B, int T);
   void ensure_backward_capacity(int B, int T);
 
+  // The targets of a batch into fwd.targets; the forward's predictions (and loss) back to the host.
+  void upload_targets(const std::vector<float>& targets) {
+    const std::vector<Stat> t(targets.begin(), targets.end());
+    backend.upload(fwd.targets, t.data(), t.size() * sizeof(Stat));
+  }
+  void download_output(int B, bool has_loss, std::vector<float>* pred, double* loss) {
+    std::vector<Stat> p_host(static_cast<size_t>(B));
+    backend.download(p_host.data(), fwd.pred, p_host.size() * sizeof(Stat));
+    pred->assign(p_host.begin(), p_host.end());
+    if (has_loss) {
+      Stat l = 0;
+      backend.download(&l, fwd.loss, sizeof(l));
+      *loss = static_cast<double>(l);
+    }
+  }
+
   DropoutSpec dropout(float p, uint32_t layer, DropoutSite site) const {
     DropoutSpec d;
     d.p = last.training ? p : 0.0f;
