@@ -1,28 +1,28 @@
-// Dropout in place (forward; the backward is the same function) on a hidden-state tensor.
-//
-// Napkin math, s = sizeof(Real), n elements per call: read and write x: 2 n s bytes. Philox4x32-10
-// costs ~10 multiply rounds per 4 elements, which the bandwidth hides on A100/H100.
+// Dropout in place (forward; the backward is the same function) on a hidden-state tensor, at the
+// shapes and with the arguments of tests/cases/dropout.h (bytes moved per call are counted there).
+// Memory-bound: the counter is GB/s against the HBM peak.
 #include "bench/support/bench_util.h"
 #include "core/ops.h"
+#include "tests/cases/dropout.h"
 
 namespace ft::bench {
 namespace {
 
+using cases::BackendBuffers;
+using cases::DropoutCase;
+
 template <class Real>
-void dropout(benchmark::State& st, Backend<Real>& be, int64_t n) {
-  auto x = random_buffer<Real>(be, n, 1);
-  DropoutArgs<Real> a;
-  a.n = n;
-  a.dropout = DropoutSpec{0.1f, 42, dropout_stream(0, DropoutSite::FfnOutput), 0};
-  a.x = x.get();
-  run_timed(st, be, [&] { be.dropout_forward(a); }, Measure::Bytes, 2.0 * n * sizeof(Real));
+void dropout(benchmark::State& st, Backend<Real>& be, const DropoutCase& c) {
+  BackendBuffers<Real> b(be);
+  const DropoutArgs<Real> a = cases::dropout_forward_args<Real>(c, b);
+  run_timed(st, be, [&] { be.dropout_forward(a); }, Measure::Bytes, cases::dropout_bytes<Real>(c));
 }
 
 void register_cases(bool cuda) {
-  for (int N : {4096, 16384}) {
-    const int64_t n = static_cast<int64_t>(N) * 768;
-    register_backends("dropout", "N=" + std::to_string(N) + ",C=768", cuda,
-                      [=]<class R>(benchmark::State& s, Backend<R>& be) { dropout(s, be, n); }, N <= 4096);
+  for (const cases::DropoutBenchShape& s : cases::dropout_bench_shapes()) {
+    const DropoutCase c = s.dropout_case();
+    register_backends("dropout", s.args(), cuda,
+                      [=]<class R>(benchmark::State& st, Backend<R>& be) { dropout(st, be, c); }, s.N <= 4096);
   }
 }
 

@@ -1,48 +1,38 @@
-// GELU (exact erf), forward and backward, on the intermediate activation (N, F).
-//
-// Napkin math, s = sizeof(Real), n = N F elements per call:
-//   forward:  read x, write y:        2 n s bytes
-//   backward: read x, dy; write dx:   3 n s bytes
-// erf and exp cost ~30 instructions per element, below the bandwidth limit on A100/H100: the
-// counter is GB/s against the HBM peak.
+// GELU (exact erf), forward and backward, on the intermediate activation (N, F), at the shapes and
+// with the arguments of tests/cases/gelu.h (bytes moved per call are counted there).
+// Memory-bound: the counter is GB/s against the HBM peak.
 #include "bench/support/bench_util.h"
 #include "core/ops.h"
+#include "tests/cases/gelu.h"
 
 namespace ft::bench {
 namespace {
 
+using cases::BackendBuffers;
+using cases::GeluCase;
+
 template <class Real>
-void forward(benchmark::State& st, Backend<Real>& be, int64_t n) {
-  auto x = random_buffer<Real>(be, n, 1, -4.0f, 4.0f);
-  BackendBuffer<Real, Real> y(be, n);
-  GeluForwardArgs<Real> a;
-  a.n = n;
-  a.x = x.get();
-  a.y = y.get();
-  run_timed(st, be, [&] { be.gelu_forward(a); }, Measure::Bytes, 2.0 * n * sizeof(Real));
+void forward(benchmark::State& st, Backend<Real>& be, const GeluCase& c) {
+  BackendBuffers<Real> b(be);
+  const GeluForwardArgs<Real> a = cases::gelu_forward_args<Real>(c, b);
+  run_timed(st, be, [&] { be.gelu_forward(a); }, Measure::Bytes, cases::gelu_forward_bytes<Real>(c));
 }
 
 template <class Real>
-void backward(benchmark::State& st, Backend<Real>& be, int64_t n) {
-  auto x = random_buffer<Real>(be, n, 1, -4.0f, 4.0f), dy = random_buffer<Real>(be, n, 2);
-  BackendBuffer<Real, Real> dx(be, n);
-  GeluBackwardArgs<Real> a;
-  a.n = n;
-  a.x = x.get();
-  a.dy = dy.get();
-  a.dx = dx.get();
-  run_timed(st, be, [&] { be.gelu_backward(a); }, Measure::Bytes, 3.0 * n * sizeof(Real));
+void backward(benchmark::State& st, Backend<Real>& be, const GeluCase& c) {
+  BackendBuffers<Real> b(be);
+  const GeluBackwardArgs<Real> a = cases::gelu_backward_args<Real>(c, b);
+  run_timed(st, be, [&] { be.gelu_backward(a); }, Measure::Bytes, cases::gelu_backward_bytes<Real>(c));
 }
 
 void register_cases(bool cuda) {
-  for (auto [N, F] : {std::pair{4096, 3072}, std::pair{16384, 3072}}) {
-    const int64_t n = static_cast<int64_t>(N) * F;
-    const std::string args = "N=" + std::to_string(N) + ",F=" + std::to_string(F);
-    const bool cpu = N <= 4096;
-    register_backends("gelu_fwd", args, cuda, [=]<class R>(benchmark::State& s, Backend<R>& be) { forward(s, be, n); },
-                      cpu);
-    register_backends("gelu_bwd", args, cuda,
-                      [=]<class R>(benchmark::State& s, Backend<R>& be) { backward(s, be, n); }, cpu);
+  for (const cases::GeluBenchShape& s : cases::gelu_bench_shapes()) {
+    const GeluCase c = s.gelu_case();
+    const bool cpu = s.N <= 4096;
+    register_backends("gelu_fwd", s.args(), cuda,
+                      [=]<class R>(benchmark::State& st, Backend<R>& be) { forward(st, be, c); }, cpu);
+    register_backends("gelu_bwd", s.args(), cuda,
+                      [=]<class R>(benchmark::State& st, Backend<R>& be) { backward(st, be, c); }, cpu);
   }
 }
 

@@ -1,27 +1,33 @@
 // Global gradient norm (sum of squares, deterministic two-stage reduction, read back to the host)
-// over BERT-base's 110M parameters.
-//
-// Napkin math per call: read n gradients, n s bytes (+ one 8-byte read-back and a synchronisation,
-// which is part of the op). Memory-bound: GB/s against the HBM peak.
+// over BERT-base's 110M parameters, with the arguments of tests/cases/grad_norm.h (bytes moved per
+// call are counted there). Memory-bound: GB/s against the HBM peak.
 #include "bench/support/bench_util.h"
+#include "tests/cases/grad_norm.h"
 
 namespace ft::bench {
 namespace {
 
+using cases::BackendBuffers;
+using cases::GradNormCase;
+
 template <class Real>
-void norm(benchmark::State& st, Backend<Real>& be, int64_t n) {
-  auto g = random_buffer<Real>(be, n, 1, -0.01f, 0.01f);
+void norm(benchmark::State& st, Backend<Real>& be, const GradNormCase& c) {
+  BackendBuffers<Real> b(be);
+  const cases::GradNormArgs<Real> a = cases::grad_norm_args<Real>(c, b);
   double sink = 0.0;
-  run_timed(st, be, [&] { sink += be.grad_norm_squared(g.get(), n); }, Measure::Bytes, 1.0 * n * sizeof(Real));
+  run_timed(st, be, [&] { sink += be.grad_norm_squared(a.grads, a.n); }, Measure::Bytes,
+            cases::grad_norm_bytes<Real>(c));
   benchmark::DoNotOptimize(sink);
 }
 
+std::string args(const GradNormCase& c) { return "n=" + std::to_string(c.n / 1'000'000) + "M"; }
+
 void register_cases(bool cuda) {
-  // The CPU case is a tenth of the size: the same per-element work, a bearable run time.
-  register_backends("grad_norm", "n=11M", false,
-                    [=]<class R>(benchmark::State& s, Backend<R>& be) { norm(s, be, 11'000'000); });
-  register_backends("grad_norm", "n=110M", cuda,
-                    [=]<class R>(benchmark::State& s, Backend<R>& be) { norm(s, be, 110'000'000); }, false);
+  const GradNormCase cpu = cases::grad_norm_bench_cpu_shape(), gpu = cases::grad_norm_bench_gpu_shape();
+  register_backends("grad_norm", args(cpu), false,
+                    [=]<class R>(benchmark::State& s, Backend<R>& be) { norm(s, be, cpu); });
+  register_backends("grad_norm", args(gpu), cuda,
+                    [=]<class R>(benchmark::State& s, Backend<R>& be) { norm(s, be, gpu); }, false);
 }
 
 }  // namespace

@@ -220,10 +220,10 @@ TEST(CliFlags, RepeatedFlagTakesItsLastValueAndHfNamesAreAliases) {
   const auto c = nlohmann::json::parse(read_file(dir / "run/run_config.json"));
   // Values as given, not their float widenings (0.8, not 0.800000011920929).
   EXPECT_EQ(c["lr"].dump(), "0.002");
-  EXPECT_EQ(c["adam_beta1"].dump(), "0.8");
-  EXPECT_EQ(c["adam_beta2"].dump(), "0.99");
-  EXPECT_EQ(c["adam_eps"].dump(), "1e-07");
-  EXPECT_EQ(c["weight_decay"].dump(), "0.01");
+  EXPECT_EQ(c["adamw"]["beta1"].dump(), "0.8");
+  EXPECT_EQ(c["adamw"]["beta2"].dump(), "0.99");
+  EXPECT_EQ(c["adamw"]["eps"].dump(), "1e-07");
+  EXPECT_EQ(c["adamw"]["weight_decay"].dump(), "0.01");
   EXPECT_EQ(c["max_grad_norm"].dump(), "0.5");
   EXPECT_EQ(c["batch_size"].get<int>(), 4);
   EXPECT_EQ(c["grad_accum"].get<int>(), 2);

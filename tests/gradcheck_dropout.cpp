@@ -1,38 +1,35 @@
 // Gradient check of dropout in double: for a fixed spec the mask is fixed, so the op is linear in
-// x and its backward must apply the same mask and scale.
+// x and its backward must apply the same mask and scale. Cases: tests/cases/dropout.h.
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "core/cpu/ops.h"
+#include "tests/cases/dropout.h"
 #include "tests/support/gradcheck.h"
-#include "tests/support/random.h"
 
 namespace ft::test {
 namespace {
 
-constexpr int64_t kN = 37;  // not a multiple of 4 (Philox blocks); cpu_dropout covers many task blocks
-
-DropoutSpec spec() {
-  DropoutSpec d;
-  d.p = 0.3f; d.seed = 1234; d.stream = dropout_stream(2, DropoutSite::FfnOutput); d.step = 7;
-  return d;
-}
-
-double dropout_loss(const std::vector<double>& x, const std::vector<double>& w) {
-  auto y = x;
-  DropoutArgs<double> a;
-  a.n = kN; a.dropout = spec(); a.x = y.data();
-  cpu::dropout_forward(a);
-  return weighted_sum(w, y.data(), y.size());
-}
+using cases::DropoutCase;
+using cases::HostBuffers;
 
 TEST(GradcheckDropout, Input) {
-  auto x = random_vector<double>(kN, 71);
-  const auto w = random_vector<double>(kN, 72);
-  auto dx = w;
-  DropoutArgs<double> b;
-  b.n = kN; b.dropout = spec(); b.x = dx.data();
-  cpu::dropout_backward(b);
-  expect_gradients_match([&] { return dropout_loss(x, w); }, {{"x", &x, dx}});
+  const DropoutCase c = cases::dropout_gradcheck_case();
+  HostBuffers b(31);
+  const DropoutArgs<double> fwd = cases::dropout_forward_args<double>(c, b);
+  const DropoutArgs<double> bwd = cases::dropout_backward_args<double>(c, b);
+  cpu::dropout_backward(bwd);  // "dy" becomes dx in place; its drawn values stay in values("dy")
+  std::vector<double>& x = b.host<double>("x");
+  // The op works in place: each evaluation runs on a copy of the (perturbed) input.
+  auto loss = [&] {
+    std::vector<double> y = x;
+    DropoutArgs<double> a = fwd;
+    a.x = y.data();
+    cpu::dropout_forward(a);
+    return weighted_sum(b.values("dy"), y.data(), c.size());
+  };
+  expect_gradients_match(loss, {{"x", &x, b.read("dy")}});
 }
 
 }  // namespace

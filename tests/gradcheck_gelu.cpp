@@ -1,53 +1,57 @@
 // Gradient check of exact GELU in double, including in-place use (y aliasing x, dx aliasing dy).
+// Cases: tests/cases/gelu.h.
 #include <gtest/gtest.h>
 
 #include "core/cpu/ops.h"
+#include "tests/cases/gelu.h"
 #include "tests/support/gradcheck.h"
-#include "tests/support/random.h"
 
 namespace ft::test {
 namespace {
 
-// Inputs in [-3, 3]: both tails of erf and the curved middle.
-constexpr int64_t kN = 37;
+using cases::GeluCase;
+using cases::HostBuffers;
 
-double gelu_loss(const std::vector<double>& x, const std::vector<double>& w) {
-  auto y = poisoned_vector<double>(x.size());
-  GeluForwardArgs<double> a;
-  a.n = kN; a.x = x.data(); a.y = y.data();
-  cpu::gelu_forward(a);
-  return weighted_sum(w, y.data(), y.size());
-}
+// The forward and the backward chained on one set of host buffers; loss = sum(dy * y).
+struct Chained {
+  GeluCase c;
+  HostBuffers fwd_buffers{31}, bwd_buffers{31};
+  GeluForwardArgs<double> fwd;
+  GeluBackwardArgs<double> bwd;
+
+  explicit Chained(GeluCase gc) : c(gc) {
+    fwd = cases::gelu_forward_args<double>(c, fwd_buffers);
+    bwd = cases::gelu_backward_args<double>(c, bwd_buffers);
+    cases::chain_gelu_backward(bwd, fwd);
+  }
+  double loss() {
+    cpu::gelu_forward(fwd);
+    return weighted_sum(bwd_buffers.values("dy"), fwd.y, c.size());
+  }
+};
 
 TEST(GradcheckGelu, Input) {
-  auto x = random_vector<double>(kN, 61, 3.0);
-  const auto w = random_vector<double>(kN, 62);
-  auto dx = poisoned_vector<double>(kN);
-  GeluBackwardArgs<double> b;
-  b.n = kN; b.x = x.data(); b.dy = w.data(); b.dx = dx.data();
-  cpu::gelu_backward(b);
-  expect_gradients_match([&] { return gelu_loss(x, w); }, {{"x", &x, dx}});
+  Chained t(cases::gelu_gradcheck_case());
+  cpu::gelu_backward(t.bwd);
+  expect_gradients_match([&] { return t.loss(); },
+                         {{"x", &t.fwd_buffers.host<double>("x"), t.bwd_buffers.read("dx")}});
 }
 
+// The same case out of place and in place, from the same drawn inputs: the same bits.
 TEST(GradcheckGelu, InPlaceMatchesOutOfPlace) {
-  const auto x = random_vector<double>(kN, 63, 3.0);
-  const auto dy = random_vector<double>(kN, 64);
-  auto y = poisoned_vector<double>(kN);
-  GeluForwardArgs<double> f;
-  f.n = kN; f.x = x.data(); f.y = y.data();
-  cpu::gelu_forward(f);
-  auto inplace = x;
-  f.x = inplace.data(); f.y = inplace.data();
-  cpu::gelu_forward(f);
-  EXPECT_EQ(inplace, y);
-  auto dx = poisoned_vector<double>(kN);
-  GeluBackwardArgs<double> b;
-  b.n = kN; b.x = x.data(); b.dy = dy.data(); b.dx = dx.data();
-  cpu::gelu_backward(b);
-  auto dinplace = dy;
-  b.dy = dinplace.data(); b.dx = dinplace.data();
-  cpu::gelu_backward(b);
-  EXPECT_EQ(dinplace, dx);
+  const GeluCase separate = cases::gelu_gradcheck_case();
+  GeluCase in_place = separate;
+  in_place.in_place = true;
+
+  HostBuffers fwd_separate(32), fwd_in_place(32);
+  cpu::gelu_forward(cases::gelu_forward_args<double>(separate, fwd_separate));
+  cpu::gelu_forward(cases::gelu_forward_args<double>(in_place, fwd_in_place));
+  EXPECT_EQ(fwd_in_place.read(in_place.y()), fwd_separate.read(separate.y()));
+
+  HostBuffers bwd_separate(32), bwd_in_place(32);
+  cpu::gelu_backward(cases::gelu_backward_args<double>(separate, bwd_separate));
+  cpu::gelu_backward(cases::gelu_backward_args<double>(in_place, bwd_in_place));
+  EXPECT_EQ(bwd_in_place.read(in_place.dx()), bwd_separate.read(separate.dx()));
 }
 
 }  // namespace

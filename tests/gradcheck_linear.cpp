@@ -1,65 +1,76 @@
 // Gradient check of linear (y = x W^T + b) in double, plus its accumulate flags and null skips.
+// Cases: tests/cases/linear.h.
 #include <gtest/gtest.h>
 
 #include "core/cpu/ops.h"
+#include "tests/cases/linear.h"
 #include "tests/support/gradcheck.h"
 #include "tests/support/random.h"
 
 namespace ft::test {
 namespace {
 
-struct LinearCase {
-  int N = 7, in = 5, out = 6;  // odd sizes, in != out
-  std::vector<double> x = random_vector<double>(static_cast<size_t>(N) * in, 11);  // (N, in)
-  std::vector<double> w = random_vector<double>(static_cast<size_t>(out) * in, 12);  // (out, in)
-  std::vector<double> b = random_vector<double>(static_cast<size_t>(out), 13);  // (out)
-  std::vector<double> dy = random_vector<double>(static_cast<size_t>(N) * out, 14);  // (N, out) = loss weights
+using cases::HostBuffers;
+using cases::LinearCase;
 
-  double loss(bool bias) {
-    auto y = poisoned_vector<double>(static_cast<size_t>(N) * out);  // (N, out)
-    LinearForwardArgs<double> a;
-    a.N = N; a.in = in; a.out = out;
-    a.x = x.data(); a.w = w.data(); a.b = bias ? b.data() : nullptr; a.y = y.data();
-    cpu::linear_forward(a);
-    return weighted_sum(dy, y.data(), y.size());
+// The forward and the backward chained on host buffers; loss = sum(dy * y).
+struct Chained {
+  LinearCase c;
+  HostBuffers fwd_buffers{11}, bwd_buffers{11};
+  LinearForwardArgs<double> fwd;
+  LinearBackwardArgs<double> bwd;
+
+  explicit Chained(LinearCase lc) : c(lc) {
+    fwd = cases::linear_forward_args<double>(c, fwd_buffers);
+    bwd = cases::linear_backward_args<double>(c, bwd_buffers);
+    cases::chain_linear_backward(bwd, fwd);
   }
-
+  std::vector<double>& host(const char* name) { return fwd_buffers.host<double>(name); }
+  double loss() {
+    cpu::linear_forward(fwd);
+    return weighted_sum(bwd_buffers.host<double>("dy"), fwd.y, c.ny());
+  }
   // Runs the backward with dout = dy into the given buffers (any may be null).
   void backward(double* dx, bool dx_accumulate, double* dw, double* db) {
-    LinearBackwardArgs<double> a;
-    a.N = N; a.in = in; a.out = out;
-    a.x = x.data(); a.w = w.data(); a.dy = dy.data();
-    a.dx = dx; a.dx_accumulate = dx_accumulate; a.dw = dw; a.db = db;
+    LinearBackwardArgs<double> a = bwd;
+    a.dx = dx;
+    a.dx_accumulate = dx_accumulate;
+    a.dw = dw;
+    a.db = db;
     cpu::linear_backward(a);
   }
 };
 
 TEST(GradcheckLinear, AllInputsAndParameters) {
-  LinearCase t;
-  auto dx = poisoned_vector<double>(t.x.size());
-  std::vector<double> dw(t.w.size(), 0.0), db(t.b.size(), 0.0);
+  const LinearCase c = cases::linear_gradcheck_cases()[0];
+  Chained t(c);
+  auto dx = poisoned_vector<double>(c.nx());
+  std::vector<double> dw(c.nw(), 0.0), db(c.out, 0.0);
   t.backward(dx.data(), false, dw.data(), db.data());
-  expect_gradients_match([&] { return t.loss(true); },
-                         {{"x", &t.x, dx}, {"w", &t.w, dw}, {"b", &t.b, db}});
+  expect_gradients_match([&] { return t.loss(); },
+                         {{"x", &t.host("x"), dx}, {"w", &t.host("w"), dw}, {"b", &t.host("b"), db}});
 }
 
 TEST(GradcheckLinear, WithoutBias) {
-  LinearCase t;
-  auto dx = poisoned_vector<double>(t.x.size());
-  std::vector<double> dw(t.w.size(), 0.0);
+  LinearCase c = cases::linear_gradcheck_cases()[0];
+  c.bias = false;
+  Chained t(c);
+  auto dx = poisoned_vector<double>(c.nx());
+  std::vector<double> dw(c.nw(), 0.0);
   t.backward(dx.data(), false, dw.data(), nullptr);
-  expect_gradients_match([&] { return t.loss(false); }, {{"x", &t.x, dx}, {"w", &t.w, dw}});
+  expect_gradients_match([&] { return t.loss(); }, {{"x", &t.host("x"), dx}, {"w", &t.host("w"), dw}});
 }
 
 TEST(GradcheckLinear, GradientsAccumulateWhereTheContractSays) {
-  LinearCase t;
-  auto dx = poisoned_vector<double>(t.x.size());
-  std::vector<double> dw(t.w.size(), 0.0), db(t.b.size(), 0.0);
+  const LinearCase c = cases::linear_gradcheck_cases()[0];
+  Chained t(c);
+  auto dx = poisoned_vector<double>(c.nx());
+  std::vector<double> dw(c.nw(), 0.0), db(c.out, 0.0);
   t.backward(dx.data(), false, dw.data(), db.data());
   // Parameter gradients always accumulate; dx accumulates only with dx_accumulate.
-  const auto dx0 = random_vector<double>(t.x.size(), 21);
-  const auto dw0 = random_vector<double>(t.w.size(), 22);
-  const auto db0 = random_vector<double>(t.b.size(), 23);
+  const auto dx0 = random_vector<double>(c.nx(), 21);
+  const auto dw0 = random_vector<double>(c.nw(), 22);
+  const auto db0 = random_vector<double>(c.out, 23);
   auto dx2 = dx0, dw2 = dw0, db2 = db0;
   t.backward(dx2.data(), true, dw2.data(), db2.data());
   expect_accumulated("dx", dx2, dx0, dx);
@@ -71,14 +82,15 @@ TEST(GradcheckLinear, GradientsAccumulateWhereTheContractSays) {
 }
 
 TEST(GradcheckLinear, NullGradientsAreSkipped) {
-  LinearCase t;
-  auto dx = poisoned_vector<double>(t.x.size());
-  std::vector<double> dw(t.w.size(), 0.0), db(t.b.size(), 0.0);
+  const LinearCase c = cases::linear_gradcheck_cases()[0];
+  Chained t(c);
+  auto dx = poisoned_vector<double>(c.nx());
+  std::vector<double> dw(c.nw(), 0.0), db(c.out, 0.0);
   t.backward(dx.data(), false, dw.data(), db.data());
-  auto dx1 = poisoned_vector<double>(t.x.size());
+  auto dx1 = poisoned_vector<double>(c.nx());
   t.backward(dx1.data(), false, nullptr, nullptr);
   EXPECT_EQ(dx1, dx);
-  std::vector<double> dw1(t.w.size(), 0.0), db1(t.b.size(), 0.0);
+  std::vector<double> dw1(c.nw(), 0.0), db1(c.out, 0.0);
   t.backward(nullptr, false, dw1.data(), nullptr);
   EXPECT_EQ(dw1, dw);
   t.backward(nullptr, false, nullptr, db1.data());

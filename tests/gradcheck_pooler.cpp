@@ -1,63 +1,75 @@
 // Gradient check of the pooler (tanh(hidden[:, 0] W^T + b)) in double: every element of hidden
 // (rows t > 0 must get exactly zero), W and b; plus the accumulate and null rules.
+// Cases: tests/cases/pooler.h.
 #include <gtest/gtest.h>
 
 #include "core/cpu/ops.h"
+#include "tests/cases/pooler.h"
 #include "tests/support/gradcheck.h"
 #include "tests/support/random.h"
 
 namespace ft::test {
 namespace {
 
-struct PoolerCase {
-  int B = 3, T = 4, C = 5;
-  std::vector<double> hidden = random_vector<double>(static_cast<size_t>(B) * T * C, 111);  // (B, T, C)
-  std::vector<double> w = random_vector<double>(static_cast<size_t>(C) * C, 112, 0.7);      // (C, C)
-  std::vector<double> b = random_vector<double>(static_cast<size_t>(C), 113);               // (C)
-  std::vector<double> dpooled = random_vector<double>(static_cast<size_t>(B) * C, 114);     // (B, C)
-  std::vector<double> pooled;  // saved by the last forward
+using cases::HostBuffers;
+using cases::PoolerCase;
 
-  double loss() {
-    pooled = poisoned_vector<double>(dpooled.size());
-    PoolerForwardArgs<double> a;
-    a.B = B; a.T = T; a.C = C; a.hidden = hidden.data(); a.w = w.data(); a.b = b.data(); a.pooled = pooled.data();
-    cpu::pooler_forward(a);
-    return weighted_sum(dpooled, pooled.data(), pooled.size());
+// The forward and the backward chained on host buffers (the backward reads the forward's pooled);
+// loss = sum(dpooled * pooled).
+struct Chained {
+  PoolerCase c;
+  HostBuffers fwd_buffers{111}, bwd_buffers{111};
+  PoolerForwardArgs<double> fwd;
+  PoolerBackwardArgs<double> bwd;
+
+  explicit Chained(PoolerCase pc) : c(pc) {
+    fwd = cases::pooler_forward_args<double>(c, fwd_buffers);
+    bwd = cases::pooler_backward_args<double>(c, bwd_buffers);
+    cases::chain_pooler_backward(bwd, fwd);
   }
-
+  std::vector<double>& host(const char* name) { return fwd_buffers.host<double>(name); }
+  double loss() {
+    cpu::pooler_forward(fwd);
+    return weighted_sum(bwd_buffers.host<double>("dpooled"), fwd.pooled, c.np());
+  }
+  // Backward from the state of the last forward into the given buffers (any may be null).
   void backward(double* dhidden, double* dw, double* db) {
-    PoolerBackwardArgs<double> a;
-    a.B = B; a.T = T; a.C = C; a.hidden = hidden.data(); a.w = w.data(); a.pooled = pooled.data();
-    a.dpooled = dpooled.data(); a.dhidden = dhidden; a.dw = dw; a.db = db;
+    PoolerBackwardArgs<double> a = bwd;
+    a.dhidden = dhidden;
+    a.dw = dw;
+    a.db = db;
     cpu::pooler_backward(a);
   }
 };
 
 TEST(GradcheckPooler, AllInputsAndParameters) {
-  PoolerCase t;
+  const PoolerCase c = cases::pooler_gradcheck_cases()[0];
+  Chained t(c);
   t.loss();
-  auto dhidden = poisoned_vector<double>(t.hidden.size());
-  std::vector<double> dw(t.w.size(), 0.0), db(t.b.size(), 0.0);
+  auto dhidden = poisoned_vector<double>(c.nh());
+  std::vector<double> dw(c.nw(), 0.0), db(c.C, 0.0);
   t.backward(dhidden.data(), dw.data(), db.data());
-  expect_gradients_match([&] { return t.loss(); }, {{"hidden", &t.hidden, dhidden}, {"w", &t.w, dw}, {"b", &t.b, db}});
-  for (int bb = 0; bb < t.B; ++bb)
-    for (int tt = 1; tt < t.T; ++tt)
-      for (int c = 0; c < t.C; ++c)
-        EXPECT_EQ(dhidden[(static_cast<size_t>(bb) * t.T + tt) * t.C + c], 0.0) << "row (" << bb << ", " << tt << ")";
+  expect_gradients_match([&] { return t.loss(); },
+                         {{"hidden", &t.host("hidden"), dhidden}, {"w", &t.host("w"), dw}, {"b", &t.host("b"), db}});
+  for (int bb = 0; bb < c.B; ++bb)
+    for (int tt = 1; tt < c.T; ++tt)
+      for (int k = 0; k < c.C; ++k)
+        EXPECT_EQ(dhidden[(static_cast<size_t>(bb) * c.T + tt) * c.C + k], 0.0) << "row (" << bb << ", " << tt << ")";
 }
 
 TEST(GradcheckPooler, ParameterGradientsAccumulateAndNullsSkip) {
-  PoolerCase t;
+  const PoolerCase c = cases::pooler_gradcheck_cases()[0];
+  Chained t(c);
   t.loss();
-  auto dhidden = poisoned_vector<double>(t.hidden.size());
-  std::vector<double> dw(t.w.size(), 0.0), db(t.b.size(), 0.0);
+  auto dhidden = poisoned_vector<double>(c.nh());
+  std::vector<double> dw(c.nw(), 0.0), db(c.C, 0.0);
   t.backward(dhidden.data(), dw.data(), db.data());
-  const auto dw0 = random_vector<double>(t.w.size(), 121), db0 = random_vector<double>(t.b.size(), 122);
+  const auto dw0 = random_vector<double>(c.nw(), 121), db0 = random_vector<double>(c.C, 122);
   auto dw2 = dw0, db2 = db0;
   t.backward(nullptr, dw2.data(), db2.data());
   expect_accumulated("dw", dw2, dw0, dw);
   expect_accumulated("db", db2, db0, db);
-  auto dhidden2 = poisoned_vector<double>(t.hidden.size());
+  auto dhidden2 = poisoned_vector<double>(c.nh());
   t.backward(dhidden2.data(), nullptr, nullptr);
   EXPECT_EQ(dhidden2, dhidden);
 }

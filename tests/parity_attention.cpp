@@ -2,10 +2,10 @@
 // inputs (never zero) with NaN-poisoned outputs, odd sizes, sequence lengths that are not multiples
 // of the kernels' 64-row tiles, batches of very different lengths (down to a single real token),
 // dropout off and on, head sizes 32, 64 and 128; and determinism (two runs, identical bits).
-// Cases, references and the argued tolerances: tests/support/attention_reference.h.
+// Cases: tests/cases/attention.h; references and the argued tolerances: tests/support/attention_reference.h.
 // Skips without a usable GPU (ctest label gpu; FTENGINE_PARITY_SELFTEST=1 runs the fp32 test with
 // the CPU backend standing in, FTENGINE_PARITY_QUICK=1 keeps to small shapes, tests/support/parity.h);
-// tests/cpu_attention_emulated.cpp runs the same kernel source on the CPU everywhere.
+// tests/emulated_attention.cpp runs the same kernel source on the CPU everywhere.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -70,11 +70,7 @@ Impl cuda_impl(Backend<Real>& be) {
     auto lengths = uploaded(be, c.lengths);
     auto out = uploaded(be, std::vector<Real>(c.out_size(), nan));
     auto lse_d = uploaded(be, poisoned_vector<float>(c.lse_size()));
-    AttentionForwardArgs<Real> a;
-    a.B = c.B; a.T = c.T; a.H = c.H; a.D = c.D;
-    a.qkv = qkv.get(); a.lengths = lengths.get(); a.scale = c.scale(); a.dropout = c.dropout();
-    a.out = out.get(); a.lse = lse_d.get();
-    be.attention_forward(a);
+    be.attention_forward(cases::attention_forward_args<Real>(c, qkv.get(), lengths.get(), out.get(), lse_d.get()));
     be.synchronize();
     out_f = to_float(downloaded(be, out));
     lse = downloaded(be, lse_d);
@@ -88,39 +84,15 @@ Impl cuda_impl(Backend<Real>& be) {
     auto lse = uploaded(be, lse_f);
     auto dout = uploaded(be, to_real<Real>(dout_f));
     auto dqkv = uploaded(be, std::vector<Real>(c.qkv_size(), nan));
-    AttentionBackwardArgs<Real> a;
-    a.B = c.B; a.T = c.T; a.H = c.H; a.D = c.D;
-    a.qkv = qkv.get(); a.lengths = lengths.get(); a.scale = c.scale(); a.dropout = c.dropout();
-    a.out = out.get(); a.lse = lse.get(); a.dout = dout.get(); a.dqkv = dqkv.get();
-    be.attention_backward(a);
+    be.attention_backward(cases::attention_backward_args<Real>(c, qkv.get(), lengths.get(), out.get(), lse.get(),
+                                                               dout.get(), dqkv.get()));
     be.synchronize();
     dqkv_f = to_float(downloaded(be, dqkv));
   };
   return impl;
 }
 
-// FTENGINE_PARITY_QUICK=1 (compute-sanitizer runs): small shapes that still cross a 64-row tile,
-// pad, drop out, and cover every head size.
-std::vector<Case> parity_cases() {
-  if (quick_mode())
-    return {
-        {"single token", 1, 1, 1, 64, {1}, 0.0f},
-        {"ragged, dropout", 2, 70, 1, 32, {70, 5}, 0.1f},
-        {"three key tiles, dropout", 1, 130, 1, 64, {130}, 0.25f},
-        {"D 128, dropout", 1, 70, 1, 128, {70}, 0.1f},
-    };
-  return {
-      {"single token", 1, 1, 1, 64, {1}, 0.0f},
-      {"MiniLM heads, ragged", 3, 77, 2, 32, {77, 5, 1}, 0.0f},
-      {"MiniLM heads, ragged, dropout", 3, 77, 2, 32, {77, 5, 1}, 0.1f},
-      {"very different lengths, heavy dropout", 4, 37, 3, 32, {1, 37, 2, 20}, 0.5f},
-      {"BERT-base heads", 2, 128, 12, 64, {128, 100}, 0.0f},
-      {"BERT-base heads, dropout", 2, 128, 12, 64, {128, 100}, 0.1f},
-      {"past 512, dropout", 2, 513, 2, 64, {513, 200}, 0.1f},
-      {"D 128", 2, 200, 2, 128, {200, 67}, 0.0f},
-      {"D 128, dropout", 2, 200, 2, 128, {129, 64}, 0.1f},
-  };
-}
+std::vector<Case> parity_cases() { return cases::attention_parity_cases(quick_mode()); }
 
 TEST(ParityAttention, Fp32MatchesCpuBackend) {
   FT_REQUIRE_DEVICE(float);
@@ -145,11 +117,8 @@ TEST(ParityAttention, UnsupportedHeadSizeIsAClearError) {
   auto lengths = uploaded(*be, c.lengths);
   BackendBuffer<float, float> out(*be, static_cast<int64_t>(c.out_size()));
   BackendBuffer<float, float> lse(*be, static_cast<int64_t>(c.lse_size()));
-  AttentionForwardArgs<float> a;
-  a.B = c.B; a.T = c.T; a.H = c.H; a.D = c.D;
-  a.qkv = qkv.get(); a.lengths = lengths.get(); a.scale = c.scale(); a.out = out.get(); a.lse = lse.get();
   try {
-    be->attention_forward(a);
+    be->attention_forward(cases::attention_forward_args<float>(c, qkv.get(), lengths.get(), out.get(), lse.get()));
     FAIL() << "D = 48 was accepted";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("D = 48"), std::string::npos) << e.what();
@@ -162,7 +131,7 @@ TEST(ParityAttention, LengthOutOfRangeGivesNaNRows) {
   if (cuda_device_count() == 0) GTEST_SKIP() << "no usable CUDA GPU (the CPU backend throws on bad lengths)";
   auto be = device_backend<float>();
   const Impl impl = cuda_impl(*be);
-  const Case c{"bad length", 2, 9, 1, 32, {9, 10}, 0.0f};
+  const Case c = cases::attention_bad_length_case();
   std::vector<float> out, lse;
   impl.forward(c, random_inputs(c.qkv_size(), 9, 1.0, false), out, lse);
   for (int t = 0; t < c.T; ++t) {

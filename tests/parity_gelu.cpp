@@ -1,75 +1,54 @@
 // GELU (exact erf) forward and backward: the CUDA backend against the CPU backend
 // (tests/support/parity.h for the method and the tolerances; each element is one erf and one exp,
-// accurate to a few fp32 ulps on both sides). Sizes hit the 128-bit path, its scalar tail, the
-// scalar path of misaligned arrays, and in-place use.
+// accurate to a few fp32 ulps on both sides). Cases (tests/cases/gelu.h) hit the 128-bit path, its
+// scalar tail, the scalar path of misaligned arrays, and in-place use.
 #include <string>
-#include <vector>
 
 #include "core/ops.h"
+#include "tests/cases/gelu.h"
 #include "tests/support/parity.h"
 
 namespace ft {
 namespace {
 
-using test::Dev;
+using cases::BackendBuffers;
+using cases::GeluCase;
 using test::Outputs;
 
-std::vector<int64_t> sizes() {
-  if (test::quick_mode()) return {1, 13, 4099};
-  return {1, 3, 4, 7, 8, 9, 1000, 4099, (1 << 20) + 3};
-}
-
+// offset: elements by which every pointer is moved off its 16-byte alignment (0 or 1).
 template <class DevReal>
-void check(int64_t n, bool in_place, int offset, uint64_t seed) {
-  const auto x = test::round_to<DevReal>(test::random_values(static_cast<size_t>(n), seed, -5.0, 5.0));
-  const auto dy = test::round_to<DevReal>(test::random_values(static_cast<size_t>(n), seed + 1));
-  auto pad = [&](const std::vector<double>& v) {
-    std::vector<double> p(offset, 0.5);
-    p.insert(p.end(), v.begin(), v.end());
-    return p;
-  };
+void check(const GeluCase& c, int offset, uint64_t seed) {
+  const auto rounding = cases::rounding_of<DevReal>();
   auto forward = [&]<class R>(Backend<R>& be) {
-    Dev<R> d(be);
-    GeluForwardArgs<R> a;
-    a.n = n;
-    R* xp = d.template upload<R>(pad(x)) + offset;
-    a.x = xp;
-    a.y = in_place ? xp : d.template nan<R>(static_cast<size_t>(n) + offset) + offset;
-    be.gelu_forward(a);
-    return Outputs{d.real("y", a.y, static_cast<size_t>(n))};
+    BackendBuffers<R> b(be, seed, rounding, offset);
+    be.gelu_forward(cases::gelu_forward_args<R>(c, b));
+    return Outputs{{"y", b.read(c.y()), test::Stored::Real}};
   };
   auto backward = [&]<class R>(Backend<R>& be) {
-    Dev<R> d(be);
-    GeluBackwardArgs<R> a;
-    a.n = n;
-    a.x = d.template upload<R>(pad(x)) + offset;
-    R* dyp = d.template upload<R>(pad(dy)) + offset;
-    a.dy = dyp;
-    a.dx = in_place ? dyp : d.template nan<R>(static_cast<size_t>(n) + offset) + offset;
-    be.gelu_backward(a);
-    return Outputs{d.real("dx", a.dx, static_cast<size_t>(n))};
+    BackendBuffers<R> b(be, seed, rounding, offset);
+    be.gelu_backward(cases::gelu_backward_args<R>(c, b));
+    return Outputs{{"dx", b.read(c.dx()), test::Stored::Real}};
   };
-  const std::string tag =
-      " n=" + std::to_string(n) + (in_place ? " in-place" : "") + (offset ? " misaligned" : "");
-  test::expect_parity<DevReal>("gelu_forward" + tag, forward);
-  test::expect_parity<DevReal>("gelu_backward" + tag, backward);
+  const std::string misaligned = offset ? " misaligned" : "";
+  test::expect_parity<DevReal>(c.forward_name() + misaligned, forward);
+  test::expect_parity<DevReal>(c.backward_name() + misaligned, backward);
 }
 
 template <class DevReal>
-void cases() {
+void all_cases() {
   uint64_t seed = 3000;
-  for (int64_t n : sizes()) check<DevReal>(n, false, 0, seed += 10);
-  check<DevReal>(4099, true, 0, seed += 10);
-  check<DevReal>(4099, false, 1, seed += 10);
+  for (const GeluCase& c : cases::gelu_parity_cases(test::quick_mode())) check<DevReal>(c, 0, seed += 10);
+  check<DevReal>({.n = 4099, .in_place = true}, 0, seed += 10);
+  check<DevReal>({.n = 4099}, 1, seed += 10);
 }
 
 TEST(ParityGelu, Fp32) {
   FT_REQUIRE_DEVICE(float);
-  cases<float>();
+  all_cases<float>();
 }
 TEST(ParityGelu, Bf16) {
   FT_REQUIRE_DEVICE(bf16);
-  cases<bf16>();
+  all_cases<bf16>();
 }
 
 }  // namespace

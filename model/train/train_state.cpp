@@ -21,7 +21,7 @@ namespace ft {
 
 namespace {
 
-constexpr int kFormat = 1;
+constexpr int kFormat = 2;  // 2: the settings are TrainSettings's own fields (model/train/train_settings_json.h)
 constexpr const char* kPrefix = "checkpoint-";
 
 // JSON has no infinity or NaN: store them as strings so they survive the round trip.
@@ -189,7 +189,9 @@ TrainCheckpoint load_train_checkpoint(const std::string& path) {
   } catch (const nlohmann::json::exception& e) {
     FT_THROW(source, ": not valid JSON (", e.what(), ")");
   }
-  FT_CHECK(state.is_object() && state.value("format", 0) == kFormat, source, ": unknown trainer state format");
+  FT_CHECK(state.is_object(), source, ": not a JSON object");
+  FT_CHECK(state.value("format", 0) == kFormat, source, ": trainer state format ", state.value("format", 0),
+           ", but this ftengine reads format ", kFormat, " (the checkpoint was written by another version)");
   TrainCheckpoint ck;
   FT_CHECK(state.contains("position") && state.contains("settings"), source, ": lacks position or settings");
   ck.position = position_from_json(state.at("position"), source);

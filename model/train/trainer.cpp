@@ -25,6 +25,7 @@
 #include "model/train/output_dir.h"
 #include "model/train/progress.h"
 #include "model/train/schedule.h"
+#include "model/train/train_settings_json.h"
 #include "model/train/train_state.h"
 
 namespace fs = std::filesystem;
@@ -229,26 +230,27 @@ class TrainingRun {
                                   : static_cast<int64_t>(std::ceil(s_.warmup_ratio * static_cast<double>(total_steps_)));
     FT_CHECK(total_steps_ <= int64_t{1} << 31, "total steps ", total_steps_, " too many");
 
-    settings_ = {
-        {"batch_size", s_.batch_size}, {"grad_accum", s_.grad_accum}, {"epochs", s_.epochs},
-        {"max_steps", s_.max_steps}, {"total_steps", total_steps_}, {"warmup_steps", warmup_},
-        {"lr", s_.lr}, {"adam_beta1", shortest_decimal(s_.adamw.beta1)}, {"adam_beta2", shortest_decimal(s_.adamw.beta2)},
-        {"adam_eps", shortest_decimal(s_.adamw.eps)}, {"weight_decay", shortest_decimal(s_.adamw.weight_decay)},
-        {"max_grad_norm", s_.max_grad_norm}, {"hidden_dropout", shortest_decimal(rates_.hidden)},
-        {"attention_dropout", shortest_decimal(rates_.attention)},
-        {"classifier_dropout", shortest_decimal(rates_.classifier)}, {"frozen_dropout", s_.frozen_dropout},
-        {"feature_cache", cached_}, {"trainable", group_names(layout_, trainable_, true)}, {"seed", s_.seed},
-        {"shuffle", s_.shuffle}, {"bucket_by_length", s_.bucket_by_length}, {"max_length", s_.max_length},
-        {"eval_every", s_.eval_every}, {"log_every", s_.log_every},
-        {"early_stopping_patience", s_.early_stopping_patience},
-        {"precision", std::is_same_v<Real, bf16> ? "bf16" : "fp32"}, {"config", bert_config_to_json(config_)},
-        {"train_data", fingerprint(train_)}, {"valid_data", fingerprint(valid_)}, {"test_data", fingerprint(test_)}};
+    // Every setting (model/train/train_settings_json.h), with what was left open resolved.
+    nlohmann::json run = s_;
+    run["warmup_steps"] = warmup_;
+    run["hidden_dropout"] = shortest_decimal(rates_.hidden);
+    run["attention_dropout"] = shortest_decimal(rates_.attention);
+    run["classifier_dropout"] = shortest_decimal(rates_.classifier);
+    run["feature_cache"] = cached_;
+    run["trainable"] = group_names(layout_, trainable_, true);
+    run["precision"] = std::is_same_v<Real, bf16> ? "bf16" : "fp32";
+    run["total_steps"] = total_steps_;
+    run["config"] = bert_config_to_json(config_);
+    run["train_data"] = fingerprint(train_);
+    run["valid_data"] = fingerprint(valid_);
+    run["test_data"] = fingerprint(test_);
+    // What a resumed run must match: everything that changes the numbers.
+    settings_ = run;
+    for (const char* key : kSettingsFreeOnResume) settings_.erase(key);
     if (resuming()) {
       resumed_ = load_train_checkpoint(s_.resume);
       check_resume_settings(resumed_.settings, settings_, s_.resume);
     }
-    nlohmann::json run = settings_;
-    run["model"] = s_.model;
     run["tokenizer"] = tok_dir_;
     run["data"] = data_.how;
     run["device"] = device_.str();

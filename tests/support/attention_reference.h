@@ -1,6 +1,6 @@
-// The cases, references and tolerances of the attention parity checks, shared by
-// tests/parity_attention.cpp (the CUDA backend on a GPU against the CPU backend) and
-// tests/cpu_attention_emulated.cpp (the same CUDA kernel source run on the CPU by an emulator).
+// The references and tolerances of the attention parity checks, shared by tests/parity_attention.cpp
+// (the CUDA backend on a GPU against the CPU backend) and tests/emulated_attention.cpp (the same CUDA
+// kernel source run on the CPU by an emulator); the cases are tests/cases/attention.h.
 //
 // An implementation under test is two functions on host vectors (Impl); it poisons its outputs
 // with NaN before the op, so an element it never writes shows up as non-finite.
@@ -42,38 +42,14 @@
 #include "core/dtype.h"
 #include "core/ops.h"
 #include "core/philox.h"
+#include "tests/cases/attention.h"
 #include "tests/support/random.h"
 
 namespace ft::test::attention {
 
-struct Case {
-  std::string name;
-  int B = 1, T = 1, H = 1, D = 32;
-  std::vector<int32_t> lengths;
-  float dropout_p = 0.0f;
-  double input_scale = 1.5;  // qkv uniform in [-input_scale, input_scale], never 0
-  int C() const { return H * D; }
-  float scale() const { return static_cast<float>(1.0 / std::sqrt(static_cast<double>(D))); }
-  size_t qkv_size() const { return static_cast<size_t>(B) * T * 3 * C(); }
-  size_t out_size() const { return static_cast<size_t>(B) * T * C(); }
-  size_t lse_size() const { return static_cast<size_t>(B) * H * T; }
-  DropoutSpec dropout() const {
-    DropoutSpec d;
-    d.p = dropout_p;
-    d.seed = 0x5eed0123456789ull;
-    d.stream = dropout_stream(3, DropoutSite::AttentionProbs);
-    d.step = 11;
-    return d;
-  }
-};
+using Case = cases::AttentionCase;
 
-inline std::string case_name(const Case& c) {
-  std::ostringstream os;
-  os << c.name << " (B " << c.B << ", T " << c.T << ", H " << c.H << ", D " << c.D << ", lengths";
-  for (int32_t l : c.lengths) os << ' ' << l;
-  os << ", dropout " << c.dropout_p << ")";
-  return os.str();
-}
+inline std::string case_name(const Case& c) { return c.full_name(); }
 
 // The implementation under test, on host vectors of floats (bf16 implementations take and give
 // bf16-representable values). It must poison its outputs before running.
@@ -93,22 +69,15 @@ template <class Real>
 void cpu_forward(const Case& c, const std::vector<Real>& qkv, std::vector<Real>& out, std::vector<Real>& lse) {
   out = poisoned_vector<Real>(c.out_size());
   lse = poisoned_vector<Real>(c.lse_size());
-  AttentionForwardArgs<Real> a;
-  a.B = c.B; a.T = c.T; a.H = c.H; a.D = c.D;
-  a.qkv = qkv.data(); a.lengths = c.lengths.data(); a.scale = c.scale(); a.dropout = c.dropout();
-  a.out = out.data(); a.lse = lse.data();
-  cpu::attention_forward(a);
+  cpu::attention_forward(cases::attention_forward_args<Real>(c, qkv.data(), c.lengths.data(), out.data(), lse.data()));
 }
 
 template <class Real>
 void cpu_backward(const Case& c, const std::vector<Real>& qkv, const std::vector<Real>& out,
                   const std::vector<Real>& lse, const std::vector<Real>& dout, std::vector<Real>& dqkv) {
   dqkv = poisoned_vector<Real>(c.qkv_size());
-  AttentionBackwardArgs<Real> a;
-  a.B = c.B; a.T = c.T; a.H = c.H; a.D = c.D;
-  a.qkv = qkv.data(); a.lengths = c.lengths.data(); a.scale = c.scale(); a.dropout = c.dropout();
-  a.out = out.data(); a.lse = lse.data(); a.dout = dout.data(); a.dqkv = dqkv.data();
-  cpu::attention_backward(a);
+  cpu::attention_backward(cases::attention_backward_args<Real>(c, qkv.data(), c.lengths.data(), out.data(), lse.data(),
+                                                               dout.data(), dqkv.data()));
 }
 
 // ---- the plain bf16 implementation (eager PyTorch in bf16), for the error budget of bf16

@@ -1,9 +1,9 @@
-// Runs the CUDA backend's own kernel source on the CPU, for tests/cpu_cuda_emulated.cpp.
+// Runs the CUDA backend's own kernel source on the CPU, for the emulated tests (tests/emulated_*.cpp).
 //
 // With FT_CUDA_EMULATE defined, cuda/common.cuh includes this header instead of the CUDA runtime's
 // device side, and the cuda/*.cu files compile as plain C++: FT_LAUNCH runs a grid here, block
-// after block, and every thread of a block is a cooperative fibre (ucontext) that switches only at
-// the synchronisation points the kernels use:
+// after block, and every thread of a block is a cooperative fibre (tests/support/fibers.h) that
+// switches only at the synchronisation points the kernels use:
 //   __syncthreads()        all threads of the block (a thread that exits first is a deadlock: the
 //                          kernels never rely on exited threads counting as arrived)
 //   __syncwarp(), __shfl_xor_sync()   all 32 lanes of the warp, full mask only
@@ -21,7 +21,6 @@
 #include <cublas_v2.h>
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
-#include <ucontext.h>
 
 #include <algorithm>
 #include <cmath>
@@ -31,7 +30,10 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
+
+#include "tests/support/fibers.h"
 
 // ---- the device-code keywords, as plain C++
 #undef __global__
@@ -49,28 +51,17 @@
 
 namespace ft::cuda::emu {
 
-enum class Order { Forward, Reverse };
+using Order = ::ft::test::fibers::Order;
+using Barrier = ::ft::test::fibers::Barrier;
 
-struct Barrier {
-  int arrived = 0;
-  uint64_t generation = 0;
-};
-
-// The state of the block being run.
+// The state of the block being run, beside its fibres (tests/support/fibers.h).
 struct BlockRun {
   dim3 grid, block, block_idx;
   int threads = 0;
-  int current = -1;
-  uint64_t progress = 0;  // barrier arrivals and finished threads; a sweep without any is a deadlock
-  ucontext_t scheduler;
-  std::vector<ucontext_t> contexts;
-  std::vector<char*> stacks;
-  std::vector<char> done;
   Barrier block_barrier;
   std::vector<Barrier> warp_barriers;
   std::vector<uint64_t> exchange;  // one shuffle slot per thread
   std::vector<unsigned char> dynamic_smem;
-  const std::function<void()>* body = nullptr;
 };
 
 inline BlockRun*& current_run() {
@@ -83,12 +74,7 @@ inline Order& order() {
 }
 inline void set_order(Order o) { order() = o; }
 
-[[noreturn]] inline void fail(const char* what) {
-  const BlockRun* r = current_run();
-  std::fprintf(stderr, "cuda emulator: %s (block %u,%u,%u thread %d)\n", what, r ? r->block_idx.x : 0u,
-               r ? r->block_idx.y : 0u, r ? r->block_idx.z : 0u, r ? r->current : -1);
-  std::abort();
-}
+[[noreturn]] inline void fail(const char* what) { ::ft::test::fibers::fail(what); }
 
 inline BlockRun& run() {
   BlockRun* r = current_run();
@@ -96,103 +82,49 @@ inline BlockRun& run() {
   return *r;
 }
 
+inline int current_thread() { return ::ft::test::fibers::Block::current().thread(); }
+
 inline dim3 thread_idx() {
   const BlockRun& r = run();
-  const int t = r.current;
+  const int t = current_thread();
   return dim3(static_cast<unsigned>(t % static_cast<int>(r.block.x)),
               static_cast<unsigned>((t / static_cast<int>(r.block.x)) % static_cast<int>(r.block.y)),
               static_cast<unsigned>(t / static_cast<int>(r.block.x * r.block.y)));
 }
 
-inline void yield() {
-  BlockRun& r = run();
-  swapcontext(&r.contexts[r.current], &r.scheduler);
-}
-
-inline void barrier(Barrier& b, int group) {
-  BlockRun& r = run();
-  const uint64_t gen = b.generation;
-  ++r.progress;
-  if (++b.arrived == group) {
-    b.arrived = 0;
-    ++b.generation;
-    return;
-  }
-  while (b.generation == gen) yield();
-}
+inline void barrier(Barrier& b, int group) { ::ft::test::fibers::Block::current().wait(b, group); }
 
 inline void warp_barrier() {
   BlockRun& r = run();
-  const int warp = r.current / 32;
+  const int warp = current_thread() / 32;
   const int group = std::min(32, r.threads - warp * 32);
   if (group != 32) fail("a warp operation in a partial warp");
   barrier(r.warp_barriers[warp], group);
 }
 
-inline void fiber_main() {
-  BlockRun& r = run();
-  (*r.body)();
-  r.done[r.current] = 1;
-  ++r.progress;
-}
-
-// Fresh fibres for every thread of the block (kept apart from the loops: getcontext returns twice).
-[[gnu::noinline]] inline void make_fibers(BlockRun& r, size_t stack) {
-  for (int t = 0; t < r.threads; ++t) {
-    getcontext(&r.contexts[t]);
-    r.contexts[t].uc_stack.ss_sp = r.stacks[t];
-    r.contexts[t].uc_stack.ss_size = stack;
-    r.contexts[t].uc_link = &r.scheduler;
-    makecontext(&r.contexts[t], fiber_main, 0);
-  }
-}
-
-// Resumes the block's threads in order until all have finished.
-[[gnu::noinline]] inline void schedule(BlockRun& r) {
-  int live = r.threads;
-  while (live > 0) {
-    const uint64_t before = r.progress;
-    for (int i = 0; i < r.threads; ++i) {
-      const int t = order() == Order::Forward ? i : r.threads - 1 - i;
-      if (r.done[t]) continue;
-      r.current = t;
-      swapcontext(&r.scheduler, &r.contexts[t]);
-      if (r.done[t]) --live;
-    }
-    r.current = -1;
-    if (live > 0 && r.progress == before) fail("deadlock: a barrier that not every thread of the group reaches");
-  }
-}
-
-// Runs body once per thread of every block of the grid.
+// Runs body once per thread of every block of the grid, block after block.
 inline void run_grid(dim3 grid, dim3 block, size_t smem, const std::function<void()>& body) {
   const int threads = static_cast<int>(block.x * block.y * block.z);
   if (threads <= 0 || threads > 1024) fail("block size outside 1..1024");
   if (grid.y > 65535 || grid.z > 65535) fail("grid y or z above 65535");
-  constexpr size_t kStack = 256 * 1024;
   BlockRun r;
   r.grid = grid;
   r.block = block;
   r.threads = threads;
-  r.contexts.resize(threads);
-  // Stacks are allocated once per process and reused (uninitialised: nothing reads them first).
-  static std::vector<std::unique_ptr<char[]>> pool;
-  while (pool.size() < static_cast<size_t>(threads)) pool.emplace_back(new char[kStack]);
-  for (int t = 0; t < threads; ++t) r.stacks.push_back(pool[t].get());
-  r.body = &body;
   BlockRun* saved = current_run();
   current_run() = &r;
+  const std::function<void(int)> fibre = [&](int) { body(); };
   for (unsigned bz = 0; bz < grid.z; ++bz)
     for (unsigned by = 0; by < grid.y; ++by)
       for (unsigned bx = 0; bx < grid.x; ++bx) {
         r.block_idx = dim3(bx, by, bz);
-        r.done.assign(threads, 0);
         r.block_barrier = Barrier{};
         r.warp_barriers.assign((threads + 31) / 32, Barrier{});
         r.exchange.assign(threads, 0);
         r.dynamic_smem.assign(smem, 0xff);  // every float and double in it reads as NaN
-        make_fibers(r, kStack);
-        schedule(r);
+        ::ft::test::fibers::fail_context() =
+            "block " + std::to_string(bx) + "," + std::to_string(by) + "," + std::to_string(bz);
+        ::ft::test::fibers::Block::run(threads, order(), 1, fibre);
       }
   current_run() = saved;
 }
@@ -269,7 +201,7 @@ V __shfl_xor_sync(unsigned mask, V v, int lane_mask, int width = 32) {
   static_assert(sizeof(V) <= 8);
   if (mask != 0xffffffffu || width != 32) ::ft::cuda::emu::fail("__shfl_xor_sync with a partial mask or width");
   ::ft::cuda::emu::BlockRun& r = ::ft::cuda::emu::run();
-  const int t = r.current;
+  const int t = ::ft::cuda::emu::current_thread();
   std::memcpy(&r.exchange[t], &v, sizeof(V));
   ::ft::cuda::emu::warp_barrier();
   V out;

@@ -202,6 +202,17 @@ class Dev {
   std::vector<BackendBuffer<unsigned char, R>> buffers_;
 };
 
+// An output of a case's buffers (tests/cases/buffers.h), by name: stored in the Real type, or in
+// fp32 (statistics, the loss, master weights).
+template <class Buffers>
+Output real_output(const Buffers& b, const std::string& name) {
+  return {name, b.read(name), Stored::Real};
+}
+template <class Buffers>
+Output fp32_output(const Buffers& b, const std::string& name) {
+  return {name, b.read(name), Stored::Fp32};
+}
+
 // ---- comparison
 
 struct ErrorStats {

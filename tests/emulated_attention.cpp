@@ -2,11 +2,12 @@
 //
 // cuda/attention_kernels.cuh is compiled here as plain C++ (FT_ATTN_EMULATE) and every block of
 // every launch is executed by an emulator: the block's 128 threads are cooperative fibres
-// (ucontext), __syncthreads is a barrier between them, and the warp operations the kernels use
+// (tests/support/fibers.h, the runtime of every emulated test), __syncthreads is a barrier between them, and the warp operations the kernels use
 // (shuffles, mma.sync m16n8k16 bf16, ldmatrix .x4 .trans) are computed from the fragment layouts of
 // the PTX ISA. So the kernels' indexing, tiling, masking, online softmax, dropout streams and
 // fragment bookkeeping are checked against the CPU backend on every machine, GPU or not, with the
-// same cases and tolerances as tests/parity_attention.cpp (tests/support/attention_reference.h).
+// same references and tolerances as tests/parity_attention.cpp (tests/support/attention_reference.h;
+// cases: tests/cases/attention.h).
 //
 // What this cannot check: the hardware itself (that the PTX layouts are as specified, memory
 // ordering, timing), and accuracy differences of the GPU's own exp2/mma arithmetic; that is the job of
@@ -17,7 +18,6 @@
 #include "cuda/attention_kernels.cuh"
 
 #include <gtest/gtest.h>
-#include <ucontext.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -31,20 +31,16 @@
 
 #include "core/dtype.h"
 #include "tests/support/attention_reference.h"
+#include "tests/support/fibers.h"
 #include "tests/support/random.h"
 
 namespace ft::cuda::attn::emu {
 namespace {
 
-[[noreturn]] void fail(const char* what) {
-  std::fprintf(stderr, "attention emulator: %s\n", what);
-  std::abort();
-}
+using test::fibers::Barrier;
+using test::fibers::Order;
 
-struct Barrier {
-  int n = 0, count = 0;
-  uint64_t generation = 0;
-};
+[[noreturn]] void fail(const char* what) { test::fibers::fail(what); }
 
 enum class WarpOp : int { None, ShflXor, ShflIdx, Mma, Ldmatrix };
 
@@ -58,8 +54,6 @@ struct WarpExchange {
   const uint16_t* row[32] = {};
 };
 
-enum class Order { Forward, Reverse, Shuffled };
-
 // A cp.async copy not yet performed (deferred mode).
 struct PendingCopy {
   void* dst;
@@ -67,15 +61,10 @@ struct PendingCopy {
   bool valid;
 };
 
+// The state of the block being run, beside its fibres.
 struct Runtime {
-  ucontext_t scheduler;
-  std::vector<ucontext_t> fibers = std::vector<ucontext_t>(kThreads);
-  std::vector<char> done = std::vector<char>(kThreads, 0);
-  int current = -1;
-  uint64_t progress = 0;  // barrier arrivals and finished threads: stalls mean deadlock
   Barrier block_barrier;
   WarpExchange warps[kWarps];
-  const std::function<void(int)>* body = nullptr;
   const unsigned char* smem_begin = nullptr;
   const unsigned char* smem_end = nullptr;
   std::vector<std::vector<PendingCopy>> pending = std::vector<std::vector<PendingCopy>>(kThreads);
@@ -89,90 +78,41 @@ Order g_order = Order::Forward;
 bool g_async_deferred = true;
 uint64_t g_shuffle_seed = 1;
 
-constexpr size_t kStackBytes = 256 * 1024;
-std::vector<char>& stacks() {
-  static std::vector<char> s(kThreads * kStackBytes);
-  return s;
-}
+int current_thread() { return test::fibers::Block::current().thread(); }
 
-void yield_to_scheduler() { swapcontext(&g_rt->fibers[g_rt->current], &g_rt->scheduler); }
-
-void wait(Barrier& b) {
-  const uint64_t generation = b.generation;
-  ++g_rt->progress;
-  if (++b.count == b.n) {
-    b.count = 0;
-    ++b.generation;
-    return;
-  }
-  while (b.generation == generation) yield_to_scheduler();
-}
-
-void fiber_entry() {
-  const int tid = g_rt->current;
-  (*g_rt->body)(tid);
-  g_rt->done[tid] = 1;
-  ++g_rt->progress;
-}
+void wait(Barrier& b, int group) { test::fibers::Block::current().wait(b, group); }
 
 // Runs one block of kThreads threads to completion; `body(tid)` is the kernel body.
 void run_block(const std::function<void(int)>& body, const unsigned char* smem, size_t smem_bytes) {
   Runtime rt;
-  rt.body = &body;
   rt.smem_begin = smem;
   rt.smem_end = smem + smem_bytes;
-  rt.block_barrier.n = kThreads;
-  for (WarpExchange& w : rt.warps) w.barrier.n = 32;
   g_rt = &rt;
-  for (int t = 0; t < kThreads; ++t) {
-    getcontext(&rt.fibers[t]);
-    rt.fibers[t].uc_stack.ss_sp = stacks().data() + t * kStackBytes;
-    rt.fibers[t].uc_stack.ss_size = kStackBytes;
-    rt.fibers[t].uc_link = &rt.scheduler;
-    makecontext(&rt.fibers[t], fiber_entry, 0);
-  }
-  std::vector<int> order(kThreads);
-  std::iota(order.begin(), order.end(), 0);
-  if (g_order == Order::Reverse) std::reverse(order.begin(), order.end());
-  test::Rng rng(g_shuffle_seed++);
-  for (;;) {
-    if (g_order == Order::Shuffled)
-      for (int i = kThreads - 1; i > 0; --i) std::swap(order[i], order[rng.next() % static_cast<uint64_t>(i + 1)]);
-    const uint64_t before = rt.progress;
-    bool any = false;
-    for (int t : order) {
-      if (rt.done[t]) continue;
-      any = true;
-      rt.current = t;
-      swapcontext(&rt.scheduler, &rt.fibers[t]);
-    }
-    if (!any) break;
-    if (rt.progress == before)
-      fail("deadlock: threads wait at different barriers (divergent __syncthreads or warp op)");
-  }
+  test::fibers::Block::run(kThreads, g_order, g_shuffle_seed++, body);
   for (const auto& p : rt.pending)
     if (!p.empty()) fail("a thread finished with cp.async copies it never waited for");
   g_rt = nullptr;
 }
 
 WarpExchange& my_warp(int* lane) {
-  *lane = g_rt->current & 31;
-  return g_rt->warps[g_rt->current >> 5];
+  const int t = current_thread();
+  *lane = t & 31;
+  return g_rt->warps[t >> 5];
 }
 
 // First barrier of a warp operation: every lane has published its operands; all must be in the same op.
 void enter(WarpExchange& w, int lane, WarpOp op) {
   w.op[lane] = op;
-  wait(w.barrier);
+  wait(w.barrier, 32);
   for (int l = 0; l < 32; ++l)
     if (w.op[l] != op) fail("the lanes of a warp are in different warp operations");
 }
 // Second barrier: every lane has read its result; the table may be reused.
-void leave(WarpExchange& w) { wait(w.barrier); }
+void leave(WarpExchange& w) { wait(w.barrier, 32); }
 
 }  // namespace
 
-void block_sync() { wait(g_rt->block_barrier); }
+void block_sync() { wait(g_rt->block_barrier, kThreads); }
 
 float shfl_xor(float v, int lane_mask) {
   int lane;
@@ -262,7 +202,7 @@ void cp_async16(void* dst, const void* src, bool valid) {
   if (d < g_rt->smem_begin || d + 16 > g_rt->smem_end) fail("cp.async destination outside shared memory");
   const PendingCopy c{dst, src, valid};
   if (g_async_deferred) {
-    g_rt->pending[g_rt->current].push_back(c);
+    g_rt->pending[current_thread()].push_back(c);
   } else {
     perform(c);
   }
@@ -271,7 +211,7 @@ void cp_async16(void* dst, const void* src, bool valid) {
 void cp_async_commit() {}
 
 void cp_async_wait_all() {
-  auto& mine = g_rt->pending[g_rt->current];
+  auto& mine = g_rt->pending[current_thread()];
   for (const PendingCopy& c : mine) perform(c);
   mine.clear();
 }
@@ -391,33 +331,18 @@ test::attention::Impl emulated_impl() {
 
 using test::attention::Case;
 
-// Small enough to emulate in seconds, large enough to cross tile boundaries (64) with odd sizes,
-// padding, a single real key, and every head size.
-std::vector<Case> emulated_cases() {
-  return {
-      {"single token", 1, 1, 1, 64, {1}, 0.0f},
-      {"MiniLM-like, ragged", 3, 77, 2, 32, {77, 5, 1}, 0.0f},
-      {"MiniLM-like, ragged, dropout", 3, 77, 2, 32, {77, 5, 1}, 0.1f},
-      {"two key tiles and a bit", 2, 130, 1, 64, {130, 65}, 0.25f},
-      {"D 128", 2, 70, 1, 128, {70, 33}, 0.0f},
-      {"D 128, dropout", 1, 70, 1, 128, {64}, 0.5f},
-  };
+TEST(EmulatedAttention, Fp32MatchesCpuBackend) {
+  for (const Case& c : cases::attention_emulated_cases()) test::attention::check_fp32(c, emulated_impl<false>(), false);
 }
 
-TEST(CpuAttentionEmulated, Fp32MatchesCpuBackend) {
-  for (const Case& c : emulated_cases()) test::attention::check_fp32(c, emulated_impl<false>(), false);
-}
-
-TEST(CpuAttentionEmulated, Bf16WithinTwicePlainBf16Error) {
-  for (const Case& c : emulated_cases()) test::attention::check_bf16(c, emulated_impl<true>(), false);
+TEST(EmulatedAttention, Bf16WithinTwicePlainBf16Error) {
+  for (const Case& c : cases::attention_emulated_cases()) test::attention::check_bf16(c, emulated_impl<true>(), false);
 }
 
 // Barriers: the result must not depend on the order in which threads run between them.
-TEST(CpuAttentionEmulated, ThreadOrderDoesNotChangeBits) {
+TEST(EmulatedAttention, ThreadOrderDoesNotChangeBits) {
   for (const bool bf16 : {false, true}) {
-    // Three or more steps in every loop (T = 150, tiles of 64): the third step reuses the first
-    // step's buffers, which is where a missing barrier shows.
-    const Case c{"order", 2, 150, 1, 32, {150, 140}, 0.2f};
+    const Case c = cases::attention_thread_order_case();
     const auto impl = bf16 ? emulated_impl<true>() : emulated_impl<false>();
     const auto qkv = test::attention::random_inputs(c.qkv_size(), 7, 1.5, bf16);
     const auto dout = test::attention::random_inputs(c.out_size(), 8, 1.0, bf16);
@@ -442,8 +367,8 @@ TEST(CpuAttentionEmulated, ThreadOrderDoesNotChangeBits) {
 }
 
 // An out-of-range length cannot throw from a kernel: the rows it touches become NaN.
-TEST(CpuAttentionEmulated, BadLengthGivesNaNRows) {
-  Case c{"bad length", 2, 9, 1, 32, {9, 10}, 0.0f};
+TEST(EmulatedAttention, BadLengthGivesNaNRows) {
+  const Case c = cases::attention_bad_length_case();
   const auto impl = emulated_impl<false>();
   const auto qkv = test::attention::random_inputs(c.qkv_size(), 9, 1.0, false);
   std::vector<float> out, lse;
