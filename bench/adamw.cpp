@@ -11,24 +11,21 @@
 namespace ft::bench {
 namespace {
 
-using cases::AdamWCase;
-using cases::BackendBuffers;
+std::string args(const cases::AdamWCase& c) { return "n=" + std::to_string(c.params / 1'000'000) + "M"; }
 
+// One optimizer step (the case's first update) over both segments.
 template <class Real>
-void adamw(benchmark::State& st, Backend<Real>& be, const AdamWCase& c) {
-  BackendBuffers<Real> b(be);
+void adamw(benchmark::State& st, Backend<Real>& be, const cases::AdamWCase& c) {
+  cases::BackendBuffers<Real> b(be);
   const AdamWArgs<Real> a = cases::adamw_args<Real>(c, b).front();
   run_timed(st, be, [&] { be.adamw_step(a); }, Measure::Bytes, cases::adamw_bytes<Real>(c));
 }
 
-std::string args(const AdamWCase& c) { return "n=" + std::to_string(c.params / 1'000'000) + "M"; }
-
 void register_cases(bool cuda) {
-  const AdamWCase cpu = cases::adamw_bench_cpu_case(), gpu = cases::adamw_bench_gpu_case();
-  register_backends("adamw", args(cpu), false,
-                    [=]<class R>(benchmark::State& s, Backend<R>& be) { adamw(s, be, cpu); });
-  register_backends("adamw", args(gpu), cuda,
-                    [=]<class R>(benchmark::State& s, Backend<R>& be) { adamw(s, be, gpu); }, false);
+  const cases::AdamWCase cpu = cases::adamw_bench_cpu_case(), gpu = cases::adamw_bench_gpu_case();
+  register_backends("adamw", args(cpu), false, [=]<class R>(benchmark::State& s, Backend<R>& be) { adamw(s, be, cpu); });
+  register_backends("adamw", args(gpu), cuda, [=]<class R>(benchmark::State& s, Backend<R>& be) { adamw(s, be, gpu); },
+                    false);
 }
 
 }  // namespace

@@ -8,21 +8,13 @@
 namespace ft::bench {
 namespace {
 
-using cases::BackendBuffers;
-using cases::DropoutCase;
-
-template <class Real>
-void dropout(benchmark::State& st, Backend<Real>& be, const DropoutCase& c) {
-  BackendBuffers<Real> b(be);
-  const DropoutArgs<Real> a = cases::dropout_forward_args<Real>(c, b);
-  run_timed(st, be, [&] { be.dropout_forward(a); }, Measure::Bytes, cases::dropout_bytes<Real>(c));
-}
-
 void register_cases(bool cuda) {
   for (const cases::DropoutBenchShape& s : cases::dropout_bench_shapes()) {
-    const DropoutCase c = s.dropout_case();
-    register_backends("dropout", s.args(), cuda,
-                      [=]<class R>(benchmark::State& st, Backend<R>& be) { dropout(st, be, c); }, s.N <= 4096);
+    const cases::DropoutCase c = s.dropout_case();
+    register_backends("dropout", s.args(), cuda, [=]<class R>(benchmark::State& st, Backend<R>& be) {
+      time_case(st, be, c, cases::dropout_forward_args<R, cases::BackendBuffers<R>>, &Backend<R>::dropout_forward,
+                Measure::Bytes, cases::dropout_bytes<R>(c));
+    }, s.N <= 4096);
   }
 }
 

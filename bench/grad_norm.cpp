@@ -7,12 +7,12 @@
 namespace ft::bench {
 namespace {
 
-using cases::BackendBuffers;
-using cases::GradNormCase;
+std::string args(const cases::GradNormCase& c) { return "n=" + std::to_string(c.n / 1'000'000) + "M"; }
 
+// The result comes back to the host: the sink keeps the call from being optimised away.
 template <class Real>
-void norm(benchmark::State& st, Backend<Real>& be, const GradNormCase& c) {
-  BackendBuffers<Real> b(be);
+void norm(benchmark::State& st, Backend<Real>& be, const cases::GradNormCase& c) {
+  cases::BackendBuffers<Real> b(be);
   const cases::GradNormArgs<Real> a = cases::grad_norm_args<Real>(c, b);
   double sink = 0.0;
   run_timed(st, be, [&] { sink += be.grad_norm_squared(a.grads, a.n); }, Measure::Bytes,
@@ -20,12 +20,9 @@ void norm(benchmark::State& st, Backend<Real>& be, const GradNormCase& c) {
   benchmark::DoNotOptimize(sink);
 }
 
-std::string args(const GradNormCase& c) { return "n=" + std::to_string(c.n / 1'000'000) + "M"; }
-
 void register_cases(bool cuda) {
-  const GradNormCase cpu = cases::grad_norm_bench_cpu_shape(), gpu = cases::grad_norm_bench_gpu_shape();
-  register_backends("grad_norm", args(cpu), false,
-                    [=]<class R>(benchmark::State& s, Backend<R>& be) { norm(s, be, cpu); });
+  const cases::GradNormCase cpu = cases::grad_norm_bench_cpu_shape(), gpu = cases::grad_norm_bench_gpu_shape();
+  register_backends("grad_norm", args(cpu), false, [=]<class R>(benchmark::State& s, Backend<R>& be) { norm(s, be, cpu); });
   register_backends("grad_norm", args(gpu), cuda,
                     [=]<class R>(benchmark::State& s, Backend<R>& be) { norm(s, be, gpu); }, false);
 }

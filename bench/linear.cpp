@@ -10,34 +10,19 @@
 namespace ft::bench {
 namespace {
 
-using cases::BackendBuffers;
-using cases::LinearCase;
-
-template <class Real>
-void forward(benchmark::State& st, Backend<Real>& be, const LinearCase& c) {
-  BackendBuffers<Real> b(be);
-  const LinearForwardArgs<Real> a = cases::linear_forward_args<Real>(c, b);
-  run_timed(st, be, [&] { be.linear_forward(a); }, Measure::Flops, cases::linear_forward_flops(c),
-            std::is_same_v<Real, bf16>);
-}
-
-template <class Real>
-void backward(benchmark::State& st, Backend<Real>& be, const LinearCase& c) {
-  BackendBuffers<Real> b(be);
-  const LinearBackwardArgs<Real> a = cases::linear_backward_args<Real>(c, b);
-  run_timed(st, be, [&] { be.linear_backward(a); }, Measure::Flops, cases::linear_backward_flops(c),
-            std::is_same_v<Real, bf16>);
-}
-
 void register_cases(bool cuda) {
   for (const cases::LinearBenchShape& s : cases::linear_bench_shapes()) {
-    const LinearCase c = s.c;
+    const cases::LinearCase c = s.c;
     const std::string args = s.layer + ",N=" + std::to_string(c.N);
     const bool cpu = c.N <= 4096 && c.out <= 768;
-    register_backends("linear_fwd", args, cuda,
-                      [=]<class R>(benchmark::State& st, Backend<R>& be) { forward(st, be, c); }, cpu);
-    register_backends("linear_bwd", args, cuda,
-                      [=]<class R>(benchmark::State& st, Backend<R>& be) { backward(st, be, c); }, cpu);
+    register_backends("linear_fwd", args, cuda, [=]<class R>(benchmark::State& st, Backend<R>& be) {
+      time_case(st, be, c, cases::linear_forward_args<R, cases::BackendBuffers<R>>, &Backend<R>::linear_forward,
+                Measure::Flops, cases::linear_forward_flops(c));
+    }, cpu);
+    register_backends("linear_bwd", args, cuda, [=]<class R>(benchmark::State& st, Backend<R>& be) {
+      time_case(st, be, c, cases::linear_backward_args<R, cases::BackendBuffers<R>>, &Backend<R>::linear_backward,
+                Measure::Flops, cases::linear_backward_flops(c));
+    }, cpu);
   }
 }
 

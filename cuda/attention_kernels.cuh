@@ -5,7 +5,7 @@
 // same source also compiles as plain C++ with FT_ATTN_EMULATE defined: the includer then supplies
 // those primitives (a block barrier, warp shuffles, mma and ldmatrix with the PTX-specified
 // fragment layouts, cp.async) and runs every thread of a block as a cooperative fibre
-// (tests/cpu_attention_emulated.cpp). That is how these
+// (tests/emulated_attention.cpp). That is how these
 // kernels are exercised on machines without a GPU; on a GPU, tests/parity_attention.cpp is the
 // judge.
 //

@@ -260,6 +260,20 @@ void BertRegressor<Real>::load_params(const StateDict& params) {
   m.backend.synchronize();
 }
 
+namespace {
+// Tensor `spec` (at src on the backend) as an F32 host tensor appended to `out`; `host` is scratch.
+template <class Real, class Host>
+void append_downloaded(Backend<Real>& backend, const ParamSpec& spec, const Host* src, std::vector<Host>& host,
+                       StateDict& out) {
+  host.resize(static_cast<size_t>(spec.numel()));
+  backend.download(host.data(), src, host.size() * sizeof(Host));
+  Tensor t = Tensor::zeros(DType::F32, spec.shape);
+  float* dst = t.data<float>();
+  for (int64_t i = 0; i < spec.numel(); ++i) dst[i] = real_to_float(host[static_cast<size_t>(i)]);
+  out.tensors.emplace_back(spec.name, std::move(t));
+}
+}  // namespace
+
 template <class Real>
 StateDict BertRegressor<Real>::params_to_host() const {
   const Impl& m = *impl_;
@@ -267,18 +281,13 @@ StateDict BertRegressor<Real>::params_to_host() const {
   StateDict out;
   std::vector<Host> host;
   for (const ParamSpec& spec : m.layout.specs) {
-    host.resize(static_cast<size_t>(spec.numel()));
     const Host* src = nullptr;
     if constexpr (Impl::kSeparateMaster) {
       src = m.master.get() + spec.offset;
     } else {
       src = m.params.get() + spec.offset;
     }
-    m.backend.download(host.data(), src, host.size() * sizeof(Host));
-    Tensor t = Tensor::zeros(DType::F32, spec.shape);
-    float* dst = t.data<float>();
-    for (int64_t i = 0; i < spec.numel(); ++i) dst[i] = real_to_float(host[static_cast<size_t>(i)]);
-    out.tensors.emplace_back(spec.name, std::move(t));
+    append_downloaded(m.backend, spec, src, host, out);
   }
   return out;
 }
@@ -291,12 +300,7 @@ StateDict BertRegressor<Real>::grads_to_host() const {
   for (const ParamSpec& spec : m.layout.specs) {
     const Real* src = m.grad_of(spec);
     if (!src) continue;
-    host.resize(static_cast<size_t>(spec.numel()));
-    m.backend.download(host.data(), src, host.size() * sizeof(Real));
-    Tensor t = Tensor::zeros(DType::F32, spec.shape);
-    float* dst = t.data<float>();
-    for (int64_t i = 0; i < spec.numel(); ++i) dst[i] = real_to_float(host[static_cast<size_t>(i)]);
-    out.tensors.emplace_back(spec.name, std::move(t));
+    append_downloaded(m.backend, spec, src, host, out);
   }
   return out;
 }

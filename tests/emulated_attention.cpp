@@ -286,6 +286,17 @@ Params params_of(const test::attention::Case& c, const void* qkv) {
   return make_params(c.B, c.T, c.H, c.D, qkv, c.lengths.data(), c.scale(), d.p, d.seed, d.stream, d.step);
 }
 
+// f.operator()<D>() for the head sizes the kernels are built for.
+template <class F>
+void for_head_size(int D, F&& f) {
+  switch (D) {
+    case 32: f.template operator()<32>(); break;
+    case 64: f.template operator()<64>(); break;
+    case 128: f.template operator()<128>(); break;
+    default: FAIL() << "unsupported D " << D;
+  }
+}
+
 template <bool kBf16>
 test::attention::Impl emulated_impl() {
   test::attention::Impl impl;
@@ -297,12 +308,7 @@ test::attention::Impl emulated_impl() {
     Params p = params_of<kBf16>(c, qkv.data());
     p.out = out.data();
     p.lse = lse.data();
-    switch (c.D) {
-      case 32: forward_d<kBf16, 32>(p); break;
-      case 64: forward_d<kBf16, 64>(p); break;
-      case 128: forward_d<kBf16, 128>(p); break;
-      default: FAIL() << "unsupported D " << c.D;
-    }
+    for_head_size(c.D, [&]<int D>() { forward_d<kBf16, D>(p); });
     out_f = to_floats<kBf16>(out);
   };
   impl.backward = [](const test::attention::Case& c, const std::vector<float>& qkv_f, const std::vector<float>& out_f,
@@ -318,12 +324,7 @@ test::attention::Impl emulated_impl() {
     p.dout = dout.data();
     p.dqkv = dqkv.data();
     p.delta = delta.data();
-    switch (c.D) {
-      case 32: backward_d<kBf16, 32>(p); break;
-      case 64: backward_d<kBf16, 64>(p); break;
-      case 128: backward_d<kBf16, 128>(p); break;
-      default: FAIL() << "unsupported D " << c.D;
-    }
+    for_head_size(c.D, [&]<int D>() { backward_d<kBf16, D>(p); });
     dqkv_f = to_floats<kBf16>(dqkv);
   };
   return impl;

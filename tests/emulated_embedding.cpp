@@ -3,20 +3,15 @@
 // the emulator, against the CPU backend's embedding on the same inputs: the gather, the sorted
 // scatter of the table gradients, the dropout masks, and the report of an id outside the vocabulary
 // (tests/support/emulated.h for the method and tolerances; cases: tests/cases/embedding.h).
-#if __has_include(<cuda_runtime.h>)
 #define FT_CUDA_EMULATE 1
 #include "cuda/embedding.cu"
 #include "cuda/layernorm.cu"
 #include "tests/support/emulated_libraries.h"
-#define FT_HAVE_EMULATOR 1
-#endif
 
 #include <gtest/gtest.h>
 
-#ifdef FT_HAVE_EMULATOR
 #include <algorithm>
 #include <cmath>
-#include <string>
 #include <vector>
 
 #include "core/cpu/ops.h"
@@ -32,25 +27,21 @@ using cases::HostBuffers;
 // Forward, then the backward on the statistics it saved, as training chains them.
 template <class T>
 void embedding_case(const EmbeddingCase& c, uint64_t seed) {
-  const std::string what = c.name("embedding") + " " + type_name<T>();
-  const auto rounding = cases::rounding_of<T>();
-  const std::vector<std::string> outputs = {"out", "mean", "rstd", "dword", "dpos", "dtype", "dgamma", "dbeta"};
-  HostBuffers got = run_both_orders(what, outputs, [&] {
-    Emu e;
-    HostBuffers b(seed, rounding);
-    const EmbeddingForwardArgs<T> f = cases::embedding_forward_args<T>(c, b);
-    cuda::embedding_forward(f, e.ctx);
-    cuda::embedding_backward(cases::embedding_backward_args<T>(c, b, f), e.ctx);
-    return b;
-  });
-  HostBuffers want(seed, rounding);
-  const EmbeddingForwardArgs<float> f = cases::embedding_forward_args<float>(c, want);
-  cpu::embedding_forward(f);
-  cpu::embedding_backward(cases::embedding_backward_args<float>(c, want, f));
-  for (const std::string& name : outputs) {
-    const bool stat = name == "mean" || name == "rstd";
-    expect_close(what + " " + name, got.read(name), want.read(name), stat ? 1e-5 : emulated_tolerance<T>());
-  }
+  expect_emulated_matches_cpu<T>(
+      {.what = c.name("embedding"),
+       .outputs = {"out", "mean", "rstd", "dword", "dpos", "dtype", "dgamma", "dbeta"},
+       .seed = seed,
+       .tolerances = {{"mean", 1e-5}, {"rstd", 1e-5}}},
+      [&](HostBuffers& b, const cuda::Context& ctx) {
+        const EmbeddingForwardArgs<T> f = cases::embedding_forward_args<T>(c, b);
+        cuda::embedding_forward(f, ctx);
+        cuda::embedding_backward(cases::embedding_backward_args<T>(c, b, f), ctx);
+      },
+      [&](HostBuffers& b) {
+        const EmbeddingForwardArgs<float> f = cases::embedding_forward_args<float>(c, b);
+        cpu::embedding_forward(f);
+        cpu::embedding_backward(cases::embedding_backward_args<float>(c, b, f));
+      });
 }
 
 TEST(EmulatedEmbedding, ForwardAndBackward) {
@@ -83,7 +74,3 @@ TEST(EmulatedEmbedding, BadIdIsReported) {
 
 }  // namespace
 }  // namespace ft::test
-
-#else
-TEST(EmulatedEmbedding, NeedsTheCudaHeaders) { GTEST_SKIP() << "the CUDA headers are not available in this build"; }
-#endif

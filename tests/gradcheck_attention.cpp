@@ -11,27 +11,18 @@ namespace ft::test {
 namespace {
 
 using cases::AttentionCase;
-using cases::HostBuffers;
 
-// The forward and its backward on host buffers; loss = sum(dout * out).
-struct Chained {
+// The forward and its backward; loss = sum(dout * out).
+struct Chained : ChainedOp<AttentionForwardArgs<double>, AttentionBackwardArgs<double>> {
   AttentionCase c;
-  HostBuffers b{81};
-  AttentionForwardArgs<double> fwd;
-  AttentionBackwardArgs<double> bwd;
-
-  explicit Chained(AttentionCase ac) : c(std::move(ac)) {
-    fwd = cases::attention_forward_args<double>(c, b);
-    bwd = cases::attention_backward_args<double>(c, fwd, b);
-  }
-  std::vector<double>& qkv() { return b.host<double>("qkv"); }
-  double loss() {
-    cpu::attention_forward(fwd);
-    return weighted_sum(b.host<double>("dout"), fwd.out, c.out_size());
+  explicit Chained(AttentionCase ac)
+      : ChainedOp(81, cpu::attention_forward, &AttentionForwardArgs<double>::out, "dout", ac.out_size()), c(ac) {
+    fwd = cases::attention_forward_args<double>(c, inputs);
+    bwd = cases::attention_backward_args<double>(c, fwd, backward_inputs);
   }
   std::vector<double> backward() {
     cpu::attention_backward(bwd);
-    return b.read("dqkv");
+    return backward_inputs.read("dqkv");
   }
 };
 
@@ -39,7 +30,7 @@ void check_qkv_gradient(const AttentionCase& c) {
   Chained t(c);
   t.loss();
   const auto dqkv = t.backward();
-  expect_gradients_match([&] { return t.loss(); }, {{"qkv", &t.qkv(), dqkv}});
+  expect_gradients_match([&] { return t.loss(); }, {{"qkv", &t.input("qkv"), dqkv}});
 }
 
 TEST(GradcheckAttention, PaddedWithoutDropout) { check_qkv_gradient(cases::attention_gradcheck_cases()[0]); }

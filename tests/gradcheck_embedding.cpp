@@ -16,24 +16,16 @@ namespace ft::test {
 namespace {
 
 using cases::EmbeddingCase;
-using cases::HostBuffers;
 
 // The forward and the backward chained on one set of host buffers; loss = sum(dout * out).
-struct Chained {
+struct Chained : ChainedOp<EmbeddingForwardArgs<double>, EmbeddingBackwardArgs<double>> {
   EmbeddingCase c;
-  HostBuffers buffers{31};
-  EmbeddingForwardArgs<double> fwd;
-  EmbeddingBackwardArgs<double> bwd;
-
-  explicit Chained(EmbeddingCase ec) : c(std::move(ec)) {
-    fwd = cases::embedding_forward_args<double>(c, buffers);
-    bwd = cases::embedding_backward_args<double>(c, buffers, fwd);
+  explicit Chained(EmbeddingCase ec)
+      : ChainedOp(31, cpu::embedding_forward, &EmbeddingForwardArgs<double>::out, "dout", ec.n()), c(ec) {
+    fwd = cases::embedding_forward_args<double>(c, inputs);
+    bwd = cases::embedding_backward_args<double>(c, inputs, fwd);
   }
-  std::vector<double>& host(const char* name) { return buffers.host<double>(name); }
-  double loss() {
-    cpu::embedding_forward(fwd);
-    return weighted_sum(host("dout"), fwd.out, c.n());
-  }
+  std::vector<double>& host(const char* name) { return input(name); }
 
   void backward(double* dword, double* dpos, double* dtype, double* dgamma, double* dbeta) {
     EmbeddingBackwardArgs<double> a = bwd;

@@ -12,21 +12,12 @@ namespace {
 using cases::GeluCase;
 using cases::HostBuffers;
 
-// The forward and the backward chained on one set of host buffers; loss = sum(dy * y).
-struct Chained {
+// The forward and the backward chained; loss = sum(dy * y).
+struct Chained : ChainedOp<GeluForwardArgs<double>, GeluBackwardArgs<double>> {
   GeluCase c;
-  HostBuffers fwd_buffers{31}, bwd_buffers{31};
-  GeluForwardArgs<double> fwd;
-  GeluBackwardArgs<double> bwd;
-
-  explicit Chained(GeluCase gc) : c(gc) {
-    fwd = cases::gelu_forward_args<double>(c, fwd_buffers);
-    bwd = cases::gelu_backward_args<double>(c, bwd_buffers);
-    cases::chain_gelu_backward(bwd, fwd);
-  }
-  double loss() {
-    cpu::gelu_forward(fwd);
-    return weighted_sum(bwd_buffers.values("dy"), fwd.y, c.size());
+  explicit Chained(GeluCase gc) : ChainedOp(31, cpu::gelu_forward, &GeluForwardArgs<double>::y, "dy", gc.size()), c(gc) {
+    set(cases::gelu_forward_args<double>(c, inputs), cases::gelu_backward_args<double>(c, backward_inputs),
+        cases::chain_gelu_backward<double>);
   }
 };
 
@@ -34,7 +25,7 @@ TEST(GradcheckGelu, Input) {
   Chained t(cases::gelu_gradcheck_case());
   cpu::gelu_backward(t.bwd);
   expect_gradients_match([&] { return t.loss(); },
-                         {{"x", &t.fwd_buffers.host<double>("x"), t.bwd_buffers.read("dx")}});
+                         {{"x", &t.input("x"), t.backward_inputs.read("dx")}});
 }
 
 // The same case out of place and in place, from the same drawn inputs: the same bits.

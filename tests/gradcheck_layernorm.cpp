@@ -9,26 +9,15 @@
 namespace ft::test {
 namespace {
 
-using cases::HostBuffers;
 using cases::LayerNormCase;
 
-// The forward and the backward chained on one set of host buffers; loss = sum(dout * out).
-struct Chained {
+// The forward and the backward chained; loss = sum(dout * out).
+struct Chained : ChainedOp<LayerNormForwardArgs<double>, LayerNormBackwardArgs<double>> {
   LayerNormCase c;
-  HostBuffers fwd_buffers{31}, bwd_buffers{31};
-  LayerNormForwardArgs<double> fwd;
-  LayerNormBackwardArgs<double> bwd;
-
-  explicit Chained(LayerNormCase lc) : c(lc) {
-    fwd = cases::layernorm_forward_args<double>(c, fwd_buffers);
-    bwd = cases::layernorm_backward_args<double>(c, bwd_buffers);
-    cases::chain_layernorm_backward(bwd, fwd);
-  }
-  std::vector<double>& host(const char* name) { return fwd_buffers.host<double>(name); }
-  const std::vector<double>& dout() { return bwd_buffers.host<double>("dout"); }
-  double loss() {
-    cpu::layernorm_forward(fwd);
-    return weighted_sum(dout(), fwd.out, c.n());
+  explicit Chained(LayerNormCase lc)
+      : ChainedOp(31, cpu::layernorm_forward, &LayerNormForwardArgs<double>::out, "dout", lc.n()), c(lc) {
+    set(cases::layernorm_forward_args<double>(c, inputs), cases::layernorm_backward_args<double>(c, backward_inputs),
+        cases::chain_layernorm_backward<double>);
   }
   // The backward's outputs after one call with the current flags, from fresh starting values.
   void backward(double* din, bool accumulate, double* dgamma, double* dbeta) {
@@ -51,10 +40,10 @@ void check_all_gradients(LayerNormCase c) {
   auto din = poisoned_vector<double>(c.n());
   std::vector<double> dgamma(c.C, 0.0), dbeta(c.C, 0.0);
   t.backward(din.data(), false, dgamma.data(), dbeta.data());
-  std::vector<Checked> checked = {{"x", &t.host("x"), din}, {"gamma", &t.host("gamma"), dgamma},
-                                  {"beta", &t.host("beta"), dbeta}};
+  std::vector<Checked> checked = {{"x", &t.input("x"), din}, {"gamma", &t.input("gamma"), dgamma},
+                                  {"beta", &t.input("beta"), dbeta}};
   // The sum's gradient is the gradient of both x and the residual.
-  if (c.residual) checked.push_back({"residual", &t.host("residual"), din});
+  if (c.residual) checked.push_back({"residual", &t.input("residual"), din});
   expect_gradients_match([&] { return t.loss(); }, checked);
 }
 

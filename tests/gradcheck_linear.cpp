@@ -10,25 +10,15 @@
 namespace ft::test {
 namespace {
 
-using cases::HostBuffers;
 using cases::LinearCase;
 
-// The forward and the backward chained on host buffers; loss = sum(dy * y).
-struct Chained {
+// The forward and the backward chained; loss = sum(dy * y).
+struct Chained : ChainedOp<LinearForwardArgs<double>, LinearBackwardArgs<double>> {
   LinearCase c;
-  HostBuffers fwd_buffers{11}, bwd_buffers{11};
-  LinearForwardArgs<double> fwd;
-  LinearBackwardArgs<double> bwd;
-
-  explicit Chained(LinearCase lc) : c(lc) {
-    fwd = cases::linear_forward_args<double>(c, fwd_buffers);
-    bwd = cases::linear_backward_args<double>(c, bwd_buffers);
-    cases::chain_linear_backward(bwd, fwd);
-  }
-  std::vector<double>& host(const char* name) { return fwd_buffers.host<double>(name); }
-  double loss() {
-    cpu::linear_forward(fwd);
-    return weighted_sum(bwd_buffers.host<double>("dy"), fwd.y, c.ny());
+  explicit Chained(LinearCase lc)
+      : ChainedOp(11, cpu::linear_forward, &LinearForwardArgs<double>::y, "dy", lc.ny()), c(lc) {
+    set(cases::linear_forward_args<double>(c, inputs), cases::linear_backward_args<double>(c, backward_inputs),
+        cases::chain_linear_backward<double>);
   }
   // Runs the backward with dout = dy into the given buffers (any may be null).
   void backward(double* dx, bool dx_accumulate, double* dw, double* db) {
@@ -48,7 +38,7 @@ TEST(GradcheckLinear, AllInputsAndParameters) {
   std::vector<double> dw(c.nw(), 0.0), db(c.out, 0.0);
   t.backward(dx.data(), false, dw.data(), db.data());
   expect_gradients_match([&] { return t.loss(); },
-                         {{"x", &t.host("x"), dx}, {"w", &t.host("w"), dw}, {"b", &t.host("b"), db}});
+                         {{"x", &t.input("x"), dx}, {"w", &t.input("w"), dw}, {"b", &t.input("b"), db}});
 }
 
 TEST(GradcheckLinear, WithoutBias) {
@@ -58,7 +48,7 @@ TEST(GradcheckLinear, WithoutBias) {
   auto dx = poisoned_vector<double>(c.nx());
   std::vector<double> dw(c.nw(), 0.0);
   t.backward(dx.data(), false, dw.data(), nullptr);
-  expect_gradients_match([&] { return t.loss(); }, {{"x", &t.host("x"), dx}, {"w", &t.host("w"), dw}});
+  expect_gradients_match([&] { return t.loss(); }, {{"x", &t.input("x"), dx}, {"w", &t.input("w"), dw}});
 }
 
 TEST(GradcheckLinear, GradientsAccumulateWhereTheContractSays) {

@@ -11,26 +11,16 @@
 namespace ft::test {
 namespace {
 
-using cases::HostBuffers;
 using cases::PoolerCase;
 
-// The forward and the backward chained on host buffers (the backward reads the forward's pooled);
+// The forward and the backward chained (the backward reads the forward's pooled);
 // loss = sum(dpooled * pooled).
-struct Chained {
+struct Chained : ChainedOp<PoolerForwardArgs<double>, PoolerBackwardArgs<double>> {
   PoolerCase c;
-  HostBuffers fwd_buffers{111}, bwd_buffers{111};
-  PoolerForwardArgs<double> fwd;
-  PoolerBackwardArgs<double> bwd;
-
-  explicit Chained(PoolerCase pc) : c(pc) {
-    fwd = cases::pooler_forward_args<double>(c, fwd_buffers);
-    bwd = cases::pooler_backward_args<double>(c, bwd_buffers);
-    cases::chain_pooler_backward(bwd, fwd);
-  }
-  std::vector<double>& host(const char* name) { return fwd_buffers.host<double>(name); }
-  double loss() {
-    cpu::pooler_forward(fwd);
-    return weighted_sum(bwd_buffers.host<double>("dpooled"), fwd.pooled, c.np());
+  explicit Chained(PoolerCase pc)
+      : ChainedOp(111, cpu::pooler_forward, &PoolerForwardArgs<double>::pooled, "dpooled", pc.np()), c(pc) {
+    set(cases::pooler_forward_args<double>(c, inputs), cases::pooler_backward_args<double>(c, backward_inputs),
+        cases::chain_pooler_backward<double>);
   }
   // Backward from the state of the last forward into the given buffers (any may be null).
   void backward(double* dhidden, double* dw, double* db) {
@@ -50,7 +40,7 @@ TEST(GradcheckPooler, AllInputsAndParameters) {
   std::vector<double> dw(c.nw(), 0.0), db(c.C, 0.0);
   t.backward(dhidden.data(), dw.data(), db.data());
   expect_gradients_match([&] { return t.loss(); },
-                         {{"hidden", &t.host("hidden"), dhidden}, {"w", &t.host("w"), dw}, {"b", &t.host("b"), db}});
+                         {{"hidden", &t.input("hidden"), dhidden}, {"w", &t.input("w"), dw}, {"b", &t.input("b"), db}});
   for (int bb = 0; bb < c.B; ++bb)
     for (int tt = 1; tt < c.T; ++tt)
       for (int k = 0; k < c.C; ++k)

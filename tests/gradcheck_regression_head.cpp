@@ -12,21 +12,18 @@
 namespace ft::test {
 namespace {
 
-using cases::HostBuffers;
 using cases::RegressionHeadCase;
 
 // The forward and the backward chained on one set of host buffers.
-struct Chained {
+struct Chained : ChainedOp<RegressionHeadForwardArgs<double>, RegressionHeadBackwardArgs<double>> {
   RegressionHeadCase c;
-  HostBuffers buffers{31};
-  RegressionHeadForwardArgs<double> fwd;
-  RegressionHeadBackwardArgs<double> bwd;
-
-  explicit Chained(RegressionHeadCase rc) : c(rc) {
-    fwd = cases::regression_head_forward_args<double>(c, buffers);
-    bwd = cases::regression_head_backward_args<double>(c, buffers, fwd);
+  // The checked scalar is the loss itself (loss() below), not a weighted output.
+  explicit Chained(RegressionHeadCase rc)
+      : ChainedOp(31, cpu::regression_head_forward, &RegressionHeadForwardArgs<double>::pred, "pred", 0), c(rc) {
+    fwd = cases::regression_head_forward_args<double>(c, inputs);
+    bwd = cases::regression_head_backward_args<double>(c, inputs, fwd);
   }
-  std::vector<double>& host(const char* name) { return buffers.host<double>(name); }
+  std::vector<double>& host(const char* name) { return input(name); }
   size_t n() const { return c.n(); }
   double loss() {
     // Poisoned before every forward: each must write the predictions and the loss anew.

@@ -73,13 +73,7 @@ void add_evaluate_command(CLI::App& app) {
   f->data.add(*cmd, "Data file with texts and targets (CSV, TSV or JSONL)", "Column holding the numeric target");
   cmd->get_option("--data")->required();
   cmd->add_option("--split", f->split, "Evaluate only the rows of this split (train, valid or test; needs --split-column)");
-  cmd->add_option("--tokenizer", f->s.tokenizer, "Tokenizer directory (default: the model's)");
-  cmd->add_option("--max-length", f->s.max_length,
-                  "Truncate texts to this many tokens (default: the length the model was trained with, else the "
-                  "model's maximum)");
-  cmd->add_option("--eval-batch-size,--batch-size,--per_device_eval_batch_size", f->s.batch_size, "Examples per batch")
-      ->capture_default_str();
-  add_device_options(*cmd, f->s.device, f->s.precision, f->s.threads);
+  add_inference_options(*cmd, f->s);
   cmd->add_option("--out", f->out, "Also write the metrics as JSON to this file");
   cmd->add_option("--predictions", f->predictions, "Also write the predictions as CSV to this file");
   cmd->callback([f] { run(*f); });

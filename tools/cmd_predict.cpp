@@ -41,13 +41,7 @@ void add_predict_command(CLI::App& app) {
               "Column holding a target to copy beside the predictions (optional here)");
   cmd->get_option("--data")->required();
   cmd->add_option("--out", f->out, "CSV file to write: [split,]row,line[,id][,target],prediction")->required();
-  cmd->add_option("--tokenizer", f->s.tokenizer, "Tokenizer directory (default: the model's)");
-  cmd->add_option("--max-length", f->s.max_length,
-                  "Truncate texts to this many tokens (default: the length the model was trained with, else the "
-                  "model's maximum)");
-  cmd->add_option("--eval-batch-size,--batch-size,--per_device_eval_batch_size", f->s.batch_size, "Examples per batch")
-      ->capture_default_str();
-  add_device_options(*cmd, f->s.device, f->s.precision, f->s.threads);
+  add_inference_options(*cmd, f->s);
   cmd->callback([cmd, f] { run(*cmd, *f); });
 }
 

@@ -24,6 +24,7 @@
 #include "core/backend.h"
 #include "core/backend_registry.h"
 #include "core/dtype.h"
+#include "tests/cases/buffers.h"
 #ifdef FTENGINE_HAVE_CUDA
 #include <cuda_runtime.h>
 #endif
@@ -137,6 +138,18 @@ void run_timed(benchmark::State& state, Backend<Real>& be, const std::function<v
     if (p > 0) state.counters["%peak"] = 100.0 * tflops / p;
   }
   state.SetLabel(be.name() + (peak.name.empty() ? "" : " " + peak.name));
+}
+
+// Times backend op `op` on the argument struct that case builder `build` (tests/cases/<op>.h) makes on
+// fresh buffers of the benchmarked backend; `amount` is what a call moves (Measure::Bytes) or
+// computes (Measure::Flops, on bf16 tensor cores when Real is bf16).
+template <class Real, class Case, class Args>
+void time_case(benchmark::State& st, Backend<Real>& be, const Case& c,
+               Args (*build)(const Case&, cases::BackendBuffers<Real>&), void (Backend<Real>::*op)(const Args&),
+               Measure measure, double amount) {
+  cases::BackendBuffers<Real> b(be);
+  const Args a = build(c, b);
+  run_timed(st, be, [&] { (be.*op)(a); }, measure, amount, measure == Measure::Flops && std::is_same_v<Real, bf16>);
 }
 
 // Registers a benchmark with manual (per-call) timing in microseconds.

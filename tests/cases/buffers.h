@@ -148,11 +148,11 @@ class NamedBuffers {
   std::map<std::string, Slot> slots_;
 };
 
-// Buffers in host memory (std::vector), optionally moved `offset` elements off their alignment.
-class HostBuffers : public NamedBuffers {
+// What every kind of buffers offers a case, on top of Derived::store(name, host vector, values).
+template <class Derived>
+class CaseBuffers : public NamedBuffers {
  public:
-  explicit HostBuffers(uint64_t seed = 1, Rounding rounding = Rounding::None, int offset = 0)
-      : NamedBuffers(seed, rounding), offset_(offset) {}
+  using NamedBuffers::NamedBuffers;
 
   template <class T>
   T* in(const std::string& name, size_t n, Range range = {}) {
@@ -162,19 +162,30 @@ class HostBuffers : public NamedBuffers {
   T* put(const std::string& name, const std::vector<double>& values) {
     std::vector<T> host(values.size());
     for (size_t i = 0; i < values.size(); ++i) host[i] = to_value<T>(values[i]);
-    return store(name, std::move(host), values);
+    return self().store(name, std::move(host), values);
   }
   int32_t* ids(const std::string& name, const std::vector<int32_t>& values) {
-    return store(name, std::vector<int32_t>(values), std::vector<double>(values.begin(), values.end()));
+    return self().store(name, std::vector<int32_t>(values), std::vector<double>(values.begin(), values.end()));
   }
   template <class T>
   T* out(const std::string& name, size_t n) {
-    return store(name, nan_values<T>(n), {});
+    return self().store(name, nan_values<T>(n), {});
   }
   template <class T>
   T* acc(const std::string& name, size_t n, Range range = {}) {
     return in<T>(name, n, range);
   }
+
+ private:
+  Derived& self() { return static_cast<Derived&>(*this); }
+};
+
+// Buffers in host memory (std::vector), optionally moved `offset` elements off their alignment.
+class HostBuffers : public CaseBuffers<HostBuffers> {
+ public:
+  explicit HostBuffers(uint64_t seed = 1, Rounding rounding = Rounding::None, int offset = 0)
+      : CaseBuffers(seed, rounding), offset_(offset) {}
+
   // The host vector behind buffer `name` (a gradient check perturbs its elements in place).
   template <class T>
   std::vector<T>& host(const std::string& name) {
@@ -184,11 +195,6 @@ class HostBuffers : public NamedBuffers {
     return *static_cast<std::vector<T>*>(it->second.vector.get());
   }
 
- private:
-  struct Vector {
-    std::shared_ptr<void> vector;
-    const std::type_info* type;
-  };
   template <class T>
   T* store(const std::string& name, std::vector<T> host, std::vector<double> values) {
     const size_t n = host.size();
@@ -205,48 +211,32 @@ class HostBuffers : public NamedBuffers {
     vectors_[name] = {vec, &typeid(T)};
     return vec->data() + offset_;
   }
+
+ private:
+  struct Vector {
+    std::shared_ptr<void> vector;
+    const std::type_info* type;
+  };
   int offset_;
   std::map<std::string, Vector> vectors_;
 };
 
 // Buffers allocated through a backend (device memory on CUDA), freed with this object.
 template <class R>
-class BackendBuffers : public NamedBuffers {
+class BackendBuffers : public CaseBuffers<BackendBuffers<R>> {
  public:
   explicit BackendBuffers(Backend<R>& be, uint64_t seed = 1, Rounding rounding = Rounding::None, int offset = 0)
-      : NamedBuffers(seed, rounding), be_(be), offset_(offset) {}
+      : CaseBuffers<BackendBuffers<R>>(seed, rounding), be_(be), offset_(offset) {}
 
-  template <class T>
-  T* in(const std::string& name, size_t n, Range range = {}) {
-    return put<T>(name, drawn(name, n, range));
-  }
-  template <class T>
-  T* put(const std::string& name, const std::vector<double>& values) {
-    std::vector<T> host(values.size());
-    for (size_t i = 0; i < values.size(); ++i) host[i] = to_value<T>(values[i]);
-    return store(name, host, values);
-  }
-  int32_t* ids(const std::string& name, const std::vector<int32_t>& values) {
-    return store(name, values, std::vector<double>(values.begin(), values.end()));
-  }
-  template <class T>
-  T* out(const std::string& name, size_t n) {
-    return store(name, nan_values<T>(n), {});
-  }
-  template <class T>
-  T* acc(const std::string& name, size_t n, Range range = {}) {
-    return in<T>(name, n, range);
-  }
   Backend<R>& backend() { return be_; }
 
- private:
   template <class T>
   T* store(const std::string& name, const std::vector<T>& host, std::vector<double> values) {
     const size_t n = host.size();
     buffers_.emplace_back(be_, static_cast<int64_t>((std::max<size_t>(n, 1) + offset_) * sizeof(T)));
     T* p = reinterpret_cast<T*>(buffers_.back().get()) + offset_;
     if (n) be_.upload(p, host.data(), n * sizeof(T));
-    Slot& s = add(name);
+    NamedBuffers::Slot& s = this->add(name);
     s.values = std::move(values);
     Backend<R>* be = &be_;
     s.read = [be, p, n] {
@@ -258,6 +248,8 @@ class BackendBuffers : public NamedBuffers {
     };
     return p;
   }
+
+ private:
   Backend<R>& be_;
   int offset_;
   std::vector<BackendBuffer<unsigned char, R>> buffers_;

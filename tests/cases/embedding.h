@@ -137,12 +137,7 @@ template <class R, class Buffers>
 EmbeddingForwardArgs<R> embedding_forward_args(const EmbeddingCase& c, Buffers& b) {
   using Stat = stat_t<R>;
   const EmbeddingIdValues ids = embedding_ids(c, b.seed());
-  return {.B = c.B,
-          .T = c.T,
-          .C = c.C,
-          .vocab = c.vocab,
-          .max_positions = c.max_positions,
-          .type_vocab = c.type_vocab,
+  return {.B = c.B, .T = c.T, .C = c.C, .vocab = c.vocab, .max_positions = c.max_positions, .type_vocab = c.type_vocab,
           .input_ids = b.ids("input_ids", ids.ids),
           .token_type_ids = c.type_ids ? b.ids("token_type_ids", ids.types) : nullptr,
           .word = b.template in<R>("word", static_cast<size_t>(c.vocab) * c.C, {-0.5, 1.5}),
@@ -161,21 +156,9 @@ EmbeddingForwardArgs<R> embedding_forward_args(const EmbeddingCase& c, Buffers& 
 // drawn values.
 template <class R, class Buffers>
 EmbeddingBackwardArgs<R> embedding_backward_args(const EmbeddingCase& c, Buffers& b, const EmbeddingForwardArgs<R>& f) {
-  return {.B = f.B,
-          .T = f.T,
-          .C = f.C,
-          .vocab = f.vocab,
-          .max_positions = f.max_positions,
-          .type_vocab = f.type_vocab,
-          .input_ids = f.input_ids,
-          .token_type_ids = f.token_type_ids,
-          .word = f.word,
-          .pos = f.pos,
-          .type = f.type,
-          .gamma = f.gamma,
-          .beta = f.beta,
-          .dropout = f.dropout,
-          .mean = f.mean,
+  return {.B = f.B, .T = f.T, .C = f.C, .vocab = f.vocab, .max_positions = f.max_positions,
+          .type_vocab = f.type_vocab, .input_ids = f.input_ids, .token_type_ids = f.token_type_ids, .word = f.word,
+          .pos = f.pos, .type = f.type, .gamma = f.gamma, .beta = f.beta, .dropout = f.dropout, .mean = f.mean,
           .rstd = f.rstd,
           .dout = b.template in<R>("dout", c.n()),
           .dword = c.tables ? b.template acc<R>("dword", static_cast<size_t>(c.vocab) * c.C) : nullptr,

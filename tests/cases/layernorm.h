@@ -53,8 +53,7 @@ inline constexpr float kLayerNormEps = 1e-12f;
 template <class R, class Buffers>
 LayerNormForwardArgs<R> layernorm_forward_args(const LayerNormCase& c, Buffers& b) {
   using Stat = stat_t<R>;
-  return {.N = c.N,
-          .C = c.C,
+  return {.N = c.N, .C = c.C,
           .x = b.template in<R>("x", c.n(), {-1, 3}),
           .residual = c.residual ? b.template in<R>("residual", c.n(), {-2, 2}) : nullptr,
           .gamma = b.template in<R>("gamma", c.C, {0.5, 1.5}),
@@ -91,8 +90,7 @@ LayerNormBackwardArgs<R> layernorm_backward_args(const LayerNormCase& c, Buffers
   const R* in = b.template in<R>("in", c.n(), {-1, 3});
   std::vector<double> mean, rstd;
   layernorm_row_stats(b.values("in"), c.N, c.C, mean, rstd);
-  return {.N = c.N,
-          .C = c.C,
+  return {.N = c.N, .C = c.C,
           .in = in,
           .gamma = b.template in<R>("gamma", c.C, {0.5, 1.5}),
           .mean = b.template put<Stat>("mean", mean),

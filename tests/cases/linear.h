@@ -75,9 +75,7 @@ inline constexpr Range kLinearWeightRange{-0.1, 0.1};
 
 template <class R, class Buffers>
 LinearForwardArgs<R> linear_forward_args(const LinearCase& c, Buffers& b) {
-  return {.N = c.N,
-          .in = c.in,
-          .out = c.out,
+  return {.N = c.N, .in = c.in, .out = c.out,
           .x = b.template in<R>("x", c.nx()),
           .w = b.template in<R>("w", c.nw(), kLinearWeightRange),
           .b = c.bias ? b.template in<R>("b", c.out) : nullptr,
@@ -88,9 +86,7 @@ LinearForwardArgs<R> linear_forward_args(const LinearCase& c, Buffers& b) {
 // shows up; dx starts as NaN unless it accumulates.
 template <class R, class Buffers>
 LinearBackwardArgs<R> linear_backward_args(const LinearCase& c, Buffers& b) {
-  return {.N = c.N,
-          .in = c.in,
-          .out = c.out,
+  return {.N = c.N, .in = c.in, .out = c.out,
           .x = b.template in<R>("x", c.nx()),
           .w = b.template in<R>("w", c.nw(), kLinearWeightRange),
           .dy = b.template in<R>("dy", c.ny()),

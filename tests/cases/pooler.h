@@ -53,9 +53,7 @@ inline constexpr Range kPoolerWeightRange{-0.1, 0.1};
 
 template <class R, class Buffers>
 PoolerForwardArgs<R> pooler_forward_args(const PoolerCase& c, Buffers& b) {
-  return {.B = c.B,
-          .T = c.T,
-          .C = c.C,
+  return {.B = c.B, .T = c.T, .C = c.C,
           .hidden = b.template in<R>("hidden", c.nh()),
           .w = b.template in<R>("w", c.nw(), kPoolerWeightRange),
           .b = b.template in<R>("b", c.C),
@@ -66,9 +64,7 @@ PoolerForwardArgs<R> pooler_forward_args(const PoolerCase& c, Buffers& b) {
 // saturated ends. dw and db accumulate (+=) and start from drawn values.
 template <class R, class Buffers>
 PoolerBackwardArgs<R> pooler_backward_args(const PoolerCase& c, Buffers& b) {
-  return {.B = c.B,
-          .T = c.T,
-          .C = c.C,
+  return {.B = c.B, .T = c.T, .C = c.C,
           .hidden = b.template in<R>("hidden", c.nh()),
           .w = b.template in<R>("w", c.nw(), kPoolerWeightRange),
           .pooled = b.template in<R>("pooled", c.np(), {-0.95, 0.95}),

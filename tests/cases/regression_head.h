@@ -59,8 +59,7 @@ inline std::vector<RegressionHeadCase> regression_head_bench_shapes() { return {
 template <class R, class Buffers>
 RegressionHeadForwardArgs<R> regression_head_forward_args(const RegressionHeadCase& c, Buffers& b) {
   using Stat = stat_t<R>;
-  return {.B = c.B,
-          .C = c.C,
+  return {.B = c.B, .C = c.C,
           .pooled = b.template in<R>("pooled", c.n(), {-0.99, 0.99}),
           .w = b.template in<R>("w", c.C, {-0.1, 0.1}),
           .b = b.template in<R>("b", 1),
@@ -76,14 +75,8 @@ template <class R, class Buffers>
 RegressionHeadBackwardArgs<R> regression_head_backward_args(const RegressionHeadCase& c, Buffers& b,
                                                             const RegressionHeadForwardArgs<R>& fwd) {
   if (!c.targets) throw std::logic_error("regression_head: a backward needs targets");
-  return {.B = c.B,
-          .C = c.C,
-          .pooled = fwd.pooled,
-          .w = fwd.w,
-          .dropout = fwd.dropout,
-          .targets = fwd.targets,
-          .pred = fwd.pred,
-          .loss_scale = c.loss_scale,
+  return {.B = c.B, .C = c.C, .pooled = fwd.pooled, .w = fwd.w, .dropout = fwd.dropout, .targets = fwd.targets,
+          .pred = fwd.pred, .loss_scale = c.loss_scale,
           .dpooled = b.template out<R>("dpooled", c.n()),
           .dw = b.template acc<R>("dw", c.C),
           .db = b.template acc<R>("db", 1)};

@@ -13,13 +13,15 @@
 // after fp32 arithmetic, at most twice where an intermediate is bf16: relative L2 <= 1e-2 (2.5x the
 // worst case 2 * 2^-9 = 3.9e-3).
 //
-// Include after the cuda/*.cu files, which must come first (they see FT_CUDA_EMULATE).
+// Include after the cuda/*.cu files, which must come first (they see FT_CUDA_EMULATE). The
+// emulated_<op> tests are built where the build has the CUDA headers (tests/CMakeLists.txt).
 #pragma once
 
 #include <gtest/gtest.h>
 
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -88,6 +90,49 @@ cases::HostBuffers run_both_orders(const std::string& what, const std::vector<st
         << what << ": " << name << " depends on the order of threads";
   }
   return a;
+}
+
+// check.operator()<float>(c) for every case of `fp32`, and <bf16> for every case of `bf16_cases`.
+template <class Case, class Check>
+void for_each_case(const std::vector<Case>& fp32, const std::vector<Case>& bf16_cases, Check&& check) {
+  for (const Case& c : fp32) check.template operator()<float>(c);
+  for (const Case& c : bf16_cases) check.template operator()<bf16>(c);
+}
+
+// One emulated check: `on_device(buffers, ctx)` runs the CUDA launchers (emulated, in both thread
+// orders) and `on_cpu(buffers)` the CPU op in fp32, each on fresh buffers of the same seed with the
+// inputs rounded to T (the device's moved `offset` elements off their 16-byte alignment); then every
+// named output is compared, within emulated_tolerance<T>() unless `tolerances` names another. The
+// device's buffers are returned for checks of their own.
+struct EmulatedCheck {
+  std::string what = {};
+  std::vector<std::string> outputs = {};
+  int offset = 0;
+  uint64_t seed = 1;
+  std::map<std::string, double> tolerances = {};
+  std::vector<std::string> order_only = {};  // outputs checked for thread-order independence alone
+};
+
+template <class T, class OnDevice, class OnCpu>
+cases::HostBuffers expect_emulated_matches_cpu(const EmulatedCheck& check, OnDevice&& on_device, OnCpu&& on_cpu) {
+  const std::string what = check.what + (check.offset ? " misaligned " : " ") + type_name<T>();
+  const cases::Rounding rounding = cases::rounding_of<T>();
+  std::vector<std::string> ordered = check.outputs;
+  ordered.insert(ordered.end(), check.order_only.begin(), check.order_only.end());
+  cases::HostBuffers got = run_both_orders(what, ordered, [&] {
+    Emu e;
+    cases::HostBuffers b(check.seed, rounding, check.offset);
+    on_device(b, e.ctx);
+    return b;
+  });
+  cases::HostBuffers want(check.seed, rounding);
+  on_cpu(want);
+  for (const std::string& name : check.outputs) {
+    const auto it = check.tolerances.find(name);
+    expect_close(what + " " + name, got.read(name), want.read(name),
+                 it != check.tolerances.end() ? it->second : emulated_tolerance<T>());
+  }
+  return got;
 }
 
 }  // namespace ft::test

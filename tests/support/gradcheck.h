@@ -23,6 +23,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/cases/buffers.h"
+
 namespace ft::test {
 
 constexpr double kGradcheckStep = 1e-5;
@@ -91,5 +93,42 @@ inline void expect_accumulated(const std::string& name, const std::vector<double
         << name << "[" << i << "] did not accumulate (+=)";
   }
 }
+
+// An op's forward and backward argument structs on host buffers of double, as a gradient check
+// drives them (cases: tests/cases/<op>.h): the forward's inputs live in `inputs` and are perturbed
+// there in place; the backward's own inputs (the output gradient, which is also the weights of the
+// checked scalar) in `backward_inputs`, or in `inputs` where a case's backward shares its names.
+template <class Fwd, class Bwd>
+struct ChainedOp {
+  using Forward = void (*)(const Fwd&);
+  cases::HostBuffers inputs, backward_inputs;
+  Fwd fwd{};
+  Bwd bwd{};
+
+  // loss() runs `forward` and weighs its output `output` (n values) by the backward's input `weights`.
+  ChainedOp(uint64_t seed, Forward forward, double* Fwd::*output, const char* weights, size_t n)
+      : inputs(seed), backward_inputs(seed), forward_(forward), output_(output), weights_(weights), n_(n) {}
+
+  // fwd and bwd from the case's builders; `chain` points bwd at what fwd saves.
+  template <class Chain>
+  void set(Fwd f, Bwd b, Chain&& chain) {
+    fwd = f;
+    bwd = b;
+    chain(bwd, fwd);
+  }
+  std::vector<double>& input(const std::string& name) { return inputs.host<double>(name); }
+  // L = sum(w * out), w the backward's output gradient: the scalar whose gradient the backward gives.
+  double loss() {
+    forward_(fwd);
+    cases::HostBuffers& b = backward_inputs.has(weights_) ? backward_inputs : inputs;
+    return weighted_sum(b.host<double>(weights_), fwd.*output_, n_);
+  }
+
+ private:
+  Forward forward_;
+  double* Fwd::*output_;
+  const char* weights_;
+  size_t n_;
+};
 
 }  // namespace ft::test

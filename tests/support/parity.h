@@ -2,17 +2,16 @@
 // reference), on the CPU backend in fp32 (for the bf16 baseline), and on the device backend (CUDA,
 // float or bf16) from the same random host inputs, then compare.
 //
-// How a test uses it:
+// How a test uses it (the case and its buffers: tests/cases/<op>.h, tests/cases/buffers.h):
 //   auto run = [&]<class R>(ft::Backend<R>& be) {
-//     ft::test::Dev<R> d(be);
-//     LayerNormForwardArgs<R> a; a.x = d.template upload<R>(x); a.out = d.template nan<R>(n); ...
-//     be.layernorm_forward(a);
-//     return ft::test::Outputs{d.real("out", a.out, n), d.stat("mean", a.mean, N)};
+//     cases::BackendBuffers<R> b(be, seed, cases::rounding_of<DevReal>());
+//     be.layernorm_forward(cases::layernorm_forward_args<R>(c, b));
+//     return Outputs{real_output(b, "out"), fp32_output(b, "mean")};
 //   };
-//   ft::test::expect_parity<float>("layernorm N=7 C=33", run);
-// Inputs are host doubles already representable in the device type (round_to<Real>), so all three
-// runs see the same values. Written outputs are poisoned with NaN first (Dev::nan), so an element an
-// op forgets to write shows up as non-finite; accumulated outputs start from random values.
+//   ft::test::expect_parity<float>(c.forward_name(), run);
+// Inputs are drawn already representable in the device type (the buffers' rounding), so all three
+// runs see the same values. Written outputs are poisoned with NaN first, so an element an op forgets
+// to write shows up as non-finite; accumulated outputs start from drawn values.
 //
 // Tolerances (argued once here; tests state any exception next to it):
 //  - fp32 on the device: relative L2 error against fp64 <= 1e-5 and max |error| <= 1e-4 * max |ref|.
@@ -47,7 +46,6 @@
 #include <cstring>
 #include <limits>
 #include <memory>
-#include <random>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -55,6 +53,7 @@
 #include "core/backend.h"
 #include "core/backend_registry.h"
 #include "core/dtype.h"
+#include "tests/cases/buffers.h"
 
 namespace ft::test {
 
@@ -100,16 +99,8 @@ inline bool quick_mode() {  // FTENGINE_PARITY_QUICK=1: small shapes only (for c
 
 // ---- values
 
-template <class T>
-T to_value(double x) {
-  if constexpr (std::is_same_v<T, bf16>) return bf16::from_float(static_cast<float>(x));
-  else return static_cast<T>(x);
-}
-template <class T>
-double from_value(T x) {
-  if constexpr (std::is_same_v<T, bf16>) return static_cast<double>(x.to_float());
-  else return static_cast<double>(x);
-}
+using cases::from_value;
+using cases::to_value;
 // x rounded to the nearest value of T (T = float or bf16), back in double.
 template <class T>
 double round_to(double x) {
@@ -118,23 +109,6 @@ double round_to(double x) {
 template <class T>
 std::vector<double> round_to(std::vector<double> v) {
   for (double& x : v) x = round_to<T>(x);
-  return v;
-}
-
-// n uniform values in [lo, hi) rounded to fp32, from a fixed seed (fresh per test through the seed).
-inline std::vector<double> random_values(size_t n, uint64_t seed, double lo = -1.0, double hi = 1.0) {
-  std::mt19937_64 gen(seed * 0x9E3779B97F4A7C15ull + 12345);
-  std::uniform_real_distribution<double> dist(lo, hi);
-  std::vector<double> v(n);
-  for (double& x : v) x = static_cast<double>(static_cast<float>(dist(gen)));
-  return v;
-}
-
-inline std::vector<int32_t> random_ints(size_t n, uint64_t seed, int32_t lo, int32_t hi_inclusive) {
-  std::mt19937_64 gen(seed * 0xD1B54A32D192ED03ull + 777);
-  std::uniform_int_distribution<int32_t> dist(lo, hi_inclusive);
-  std::vector<int32_t> v(n);
-  for (int32_t& x : v) x = dist(gen);
   return v;
 }
 
@@ -148,59 +122,6 @@ struct Output {
   Stored stored = Stored::Real;
 };
 using Outputs = std::vector<Output>;
-
-// Device buffers of one run, freed with it.
-template <class R>
-class Dev {
- public:
-  explicit Dev(Backend<R>& be) : be_(be) {}
-
-  template <class T>
-  T* upload(const std::vector<double>& values) {
-    std::vector<T> host(values.size());
-    for (size_t i = 0; i < values.size(); ++i) host[i] = to_value<T>(values[i]);
-    return put(host);
-  }
-  template <class T>
-  T* put(const std::vector<T>& host) {
-    T* p = alloc<T>(host.size());
-    be_.upload(p, host.data(), host.size() * sizeof(T));
-    return p;
-  }
-  template <class T>
-  T* nan(size_t n) {
-    std::vector<T> host(n);
-    if constexpr (std::is_same_v<T, bf16>) {
-      for (auto& x : host) x.bits = 0x7fc0;
-    } else {
-      for (auto& x : host) x = std::numeric_limits<T>::quiet_NaN();
-    }
-    return put(host);
-  }
-  template <class T>
-  std::vector<double> get(const T* p, size_t n) {
-    std::vector<T> host(n);
-    be_.download(host.data(), p, n * sizeof(T));
-    std::vector<double> out(n);
-    for (size_t i = 0; i < n; ++i) out[i] = from_value(host[i]);
-    return out;
-  }
-  Output real(const std::string& name, const R* p, size_t n) { return {name, get(p, n), Stored::Real}; }
-  template <class T>
-  Output fp32(const std::string& name, const T* p, size_t n) {
-    return {name, get(p, n), Stored::Fp32};
-  }
-  Backend<R>& backend() { return be_; }
-
- private:
-  template <class T>
-  T* alloc(size_t n) {
-    buffers_.emplace_back(be_, static_cast<int64_t>(std::max<size_t>(n, 1) * sizeof(T)));
-    return reinterpret_cast<T*>(buffers_.back().get());
-  }
-  Backend<R>& be_;
-  std::vector<BackendBuffer<unsigned char, R>> buffers_;
-};
 
 // An output of a case's buffers (tests/cases/buffers.h), by name: stored in the Real type, or in
 // fp32 (statistics, the loss, master weights).
