@@ -93,8 +93,8 @@ inline std::vector<MasterToWorkingCase> master_to_working_emulated_shapes() { re
 // ---- inputs and arguments
 
 // The optimizer state (master weights, moments) is fp32 in every precision: drawn at fp32, never at
-// the mode's bf16 rounding (buffers.h rounds what it draws). draw() keeps values 1e-3 away from
-// zero, so the moments, far smaller, are drawn in units of their scale.
+// the mode's bf16 rounding (buffers.h rounds what it draws); the moments are drawn in units of
+// their scale, then scaled and rounded to fp32.
 template <class T, class Buffers>
 T* adamw_state(Buffers& b, const std::string& name, size_t n, Range unit, double scale) {
   std::vector<double> v = draw(name, n, unit, b.seed());
