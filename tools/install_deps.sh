@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(cmake g++ make pkg-config python3 python3-pip unzip
-          libutf8proc-dev nlohmann-json3-dev libcli11-dev libzip-dev libopenblas-dev
+          libutf8proc-dev nlohmann-json3-dev libcli11-dev libzip-dev libopenblas-dev libopenblas-openmp-dev
           libgtest-dev libgmock-dev libbenchmark-dev clang-14 libclang-rt-14-dev)
 missing=()
 for p in "${packages[@]}"; do

@@ -1,9 +1,11 @@
 // Row-major GEMM for float and double through OpenBLAS, and control of OpenBLAS's own threads.
 //
-// OpenBLAS (the pthreads build Debian ships) keeps its own thread pool beside OpenMP's. The ops
-// either call a multithreaded GEMM from outside any OpenMP region (linear, pooler), or run their own
-// OpenMP region and call GEMM inside it with OpenBLAS held single-threaded (attention), so the two
-// pools never oversubscribe the cores. docs/ops.md says which op does which and why.
+// OpenBLAS is normally its OpenMP build (CMakeLists.txt): a GEMM called outside an OpenMP region uses
+// OpenMP's threads, one called inside a region runs on the calling thread, and there is one thread
+// pool. With the pthreads build (Debian's default) OpenBLAS keeps its own pool beside OpenMP's; the
+// ops then either call a multithreaded GEMM from outside any OpenMP region (linear, pooler), or run
+// their own OpenMP region and call GEMM inside it with OpenBLAS held single-threaded (attention), so
+// the two pools never oversubscribe the cores. docs/ops.md says which op does which and why.
 #pragma once
 
 #include <cblas.h>
@@ -28,20 +30,26 @@ inline void gemm(Trans ta, Trans tb, int m, int n, int k, double alpha, const do
               m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
-// Holds OpenBLAS at `threads` threads for a scope (set from outside any OpenMP region: the setting
-// is global to the process), restoring the previous count afterwards.
+// OpenBLAS built on OpenMP (openblas_get_parallel() == 2): one thread pool, OpenMP's.
+inline bool blas_on_openmp() { return openblas_get_parallel() == 2; }
+
+// Holds the pthreads build of OpenBLAS at `threads` threads for a scope (set from outside any OpenMP
+// region: the setting is global to the process), restoring the previous count afterwards. A no-op
+// on the OpenMP build, which needs none of it: there openblas_set_num_threads would set OpenMP's own
+// thread count and so shrink the very region the scope is opened for.
 class BlasThreadsScope {
  public:
-  explicit BlasThreadsScope(int threads) : previous_(openblas_get_num_threads()) {
-    if (threads != previous_) openblas_set_num_threads(threads);
+  explicit BlasThreadsScope(int threads) : active_(!blas_on_openmp()), previous_(openblas_get_num_threads()) {
+    if (active_ && threads != previous_) openblas_set_num_threads(threads);
   }
   ~BlasThreadsScope() {
-    if (openblas_get_num_threads() != previous_) openblas_set_num_threads(previous_);
+    if (active_ && openblas_get_num_threads() != previous_) openblas_set_num_threads(previous_);
   }
   BlasThreadsScope(const BlasThreadsScope&) = delete;
   BlasThreadsScope& operator=(const BlasThreadsScope&) = delete;
 
  private:
+  bool active_;
   int previous_;
 };
 
