@@ -1,5 +1,6 @@
 #include "core/cpu/cpu_backend.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -48,8 +49,17 @@ void CpuBackend<Real>::copy(void* dst, const void* src, size_t bytes) {
   if (bytes) std::memmove(dst, src, bytes);
 }
 template <class Real>
+// Large fills (the gradient buffer, every step) on all threads: one core alone does not saturate the
+// memory bus (BERT-base's 440 MB of gradients: 44 ms on one thread of the 2-core development VM).
 void CpuBackend<Real>::fill_zero(void* p, size_t bytes) {
-  if (bytes) std::memset(p, 0, bytes);
+  constexpr size_t kChunk = size_t{1} << 20;
+  auto* bytes_out = static_cast<unsigned char*>(p);
+  const int64_t chunks = static_cast<int64_t>((bytes + kChunk - 1) / kChunk);
+#pragma omp parallel for schedule(static) if (chunks > 2)
+  for (int64_t k = 0; k < chunks; ++k) {
+    const size_t offset = static_cast<size_t>(k) * kChunk;
+    std::memset(bytes_out + offset, 0, std::min(kChunk, bytes - offset));
+  }
 }
 
 template class CpuBackend<float>;
