@@ -68,7 +68,7 @@ StateDict init_params(const BertParamLayout& layout) {
     Tensor t = Tensor::zeros(DType::F32, spec.shape);
     float* d = t.data<float>();
     const bool layernorm_weight = spec.name.find("LayerNorm.weight") != std::string::npos;
-    for (int64_t i = 0; i < spec.numel(); ++i) {
+    for (int64_t i = 0; i < t.numel(); ++i) {
       if (layernorm_weight) {
         d[i] = 1.0f;
       } else if (spec.decay) {

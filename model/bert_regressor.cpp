@@ -243,8 +243,9 @@ void BertRegressor<Real>::load_params(const StateDict& params) {
              ", expected F32");
     FT_CHECK(t->device() == Device::Host, "parameters: tensor \"", spec.name, "\" is not in host memory");
     const float* src = t->data<float>();
-    host.resize(static_cast<size_t>(spec.numel()));
-    for (int64_t i = 0; i < spec.numel(); ++i) {
+    const int64_t n = spec.numel();  // a shape product: not per element
+    host.resize(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) {
       FT_CHECK(std::isfinite(src[i]), "parameters: tensor \"", spec.name, "\" element ", i, " is not finite");
       host[static_cast<size_t>(i)] = real_from_float<Host>(src[i]);
     }
@@ -265,11 +266,12 @@ namespace {
 template <class Real, class Host>
 void append_downloaded(Backend<Real>& backend, const ParamSpec& spec, const Host* src, std::vector<Host>& host,
                        StateDict& out) {
-  host.resize(static_cast<size_t>(spec.numel()));
+  const int64_t n = spec.numel();  // a shape product: not per element
+  host.resize(static_cast<size_t>(n));
   backend.download(host.data(), src, host.size() * sizeof(Host));
   Tensor t = Tensor::zeros(DType::F32, spec.shape);
   float* dst = t.data<float>();
-  for (int64_t i = 0; i < spec.numel(); ++i) dst[i] = real_to_float(host[static_cast<size_t>(i)]);
+  for (int64_t i = 0; i < n; ++i) dst[i] = real_to_float(host[static_cast<size_t>(i)]);
   out.tensors.emplace_back(spec.name, std::move(t));
 }
 }  // namespace

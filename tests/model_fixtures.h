@@ -43,7 +43,7 @@ inline StateDict random_bert_params(const BertParamLayout& layout, uint64_t seed
     float* d = t.data<float>();
     const bool layernorm_weight = spec.name.find("LayerNorm.weight") != std::string::npos;
     const bool bias = !spec.decay && !layernorm_weight;
-    for (int64_t i = 0; i < spec.numel(); ++i) {
+    for (int64_t i = 0; i < t.numel(); ++i) {
       const float z = normal(rng);
       d[i] = layernorm_weight ? 1.0f + 0.1f * z : bias ? 0.1f * z : 0.3f * z;
     }
