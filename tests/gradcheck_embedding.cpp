@@ -25,7 +25,6 @@ struct Chained : ChainedOp<EmbeddingForwardArgs<double>, EmbeddingBackwardArgs<d
     fwd = cases::embedding_forward_args<double>(c, inputs);
     bwd = cases::embedding_backward_args<double>(c, inputs, fwd);
   }
-  std::vector<double>& host(const char* name) { return input(name); }
 
   void backward(double* dword, double* dpos, double* dtype, double* dgamma, double* dbeta) {
     EmbeddingBackwardArgs<double> a = bwd;
@@ -41,9 +40,9 @@ struct Chained : ChainedOp<EmbeddingForwardArgs<double>, EmbeddingBackwardArgs<d
     std::vector<double> word, pos, type, gamma, beta;
   };
   Grads zero_grads() {
-    return {std::vector<double>(host("word").size(), 0.0), std::vector<double>(host("pos").size(), 0.0),
-            std::vector<double>(host("type").size(), 0.0), std::vector<double>(host("gamma").size(), 0.0),
-            std::vector<double>(host("beta").size(), 0.0)};
+    return {std::vector<double>(input("word").size(), 0.0), std::vector<double>(input("pos").size(), 0.0),
+            std::vector<double>(input("type").size(), 0.0), std::vector<double>(input("gamma").size(), 0.0),
+            std::vector<double>(input("beta").size(), 0.0)};
   }
   void backward(Grads& g) { backward(g.word.data(), g.pos.data(), g.type.data(), g.gamma.data(), g.beta.data()); }
 
@@ -51,11 +50,11 @@ struct Chained : ChainedOp<EmbeddingForwardArgs<double>, EmbeddingBackwardArgs<d
     loss();
     Grads g = zero_grads();
     backward(g);
-    expect_gradients_match([&] { return loss(); }, {{"word", &host("word"), g.word},
-                                                    {"pos", &host("pos"), g.pos},
-                                                    {"type", &host("type"), g.type},
-                                                    {"gamma", &host("gamma"), g.gamma},
-                                                    {"beta", &host("beta"), g.beta}});
+    expect_gradients_match([&] { return loss(); }, {{"word", &input("word"), g.word},
+                                                    {"pos", &input("pos"), g.pos},
+                                                    {"type", &input("type"), g.type},
+                                                    {"gamma", &input("gamma"), g.gamma},
+                                                    {"beta", &input("beta"), g.beta}});
   }
 };
 

@@ -28,6 +28,15 @@ struct Chained : ChainedOp<LayerNormForwardArgs<double>, LayerNormBackwardArgs<d
     a.dbeta = dbeta;
     cpu::layernorm_backward(a);
   }
+  // din, dgamma and dbeta of one backward (din written, the parameter gradients from zero).
+  struct Gradients {
+    std::vector<double> din, dgamma, dbeta;
+  };
+  Gradients gradients() {
+    Gradients g{poisoned_vector<double>(c.n()), std::vector<double>(c.C, 0.0), std::vector<double>(c.C, 0.0)};
+    backward(g.din.data(), false, g.dgamma.data(), g.dbeta.data());
+    return g;
+  }
 };
 
 void check_all_gradients(LayerNormCase c) {
@@ -37,9 +46,7 @@ void check_all_gradients(LayerNormCase c) {
     for (size_t i = 0; i < c.n(); ++i)
       ASSERT_EQ(t.fwd.sum[i], t.fwd.x[i] + t.fwd.residual[i]) << c.forward_name() << ": sum[" << i << "]";
   }
-  auto din = poisoned_vector<double>(c.n());
-  std::vector<double> dgamma(c.C, 0.0), dbeta(c.C, 0.0);
-  t.backward(din.data(), false, dgamma.data(), dbeta.data());
+  const auto [din, dgamma, dbeta] = t.gradients();
   std::vector<Checked> checked = {{"x", &t.input("x"), din}, {"gamma", &t.input("gamma"), dgamma},
                                   {"beta", &t.input("beta"), dbeta}};
   // The sum's gradient is the gradient of both x and the residual.
@@ -62,9 +69,7 @@ TEST(GradcheckLayerNorm, GradientsAccumulateWhereTheContractSays) {
   const LayerNormCase c = cases::layernorm_gradcheck_cases()[0];
   Chained t(c);
   t.loss();
-  auto din = poisoned_vector<double>(c.n());
-  std::vector<double> dgamma(c.C, 0.0), dbeta(c.C, 0.0);
-  t.backward(din.data(), false, dgamma.data(), dbeta.data());
+  const auto [din, dgamma, dbeta] = t.gradients();
   const auto din0 = random_vector<double>(c.n(), 51);
   const auto dgamma0 = random_vector<double>(c.C, 52);
   const auto dbeta0 = random_vector<double>(c.C, 53);
@@ -79,9 +84,7 @@ TEST(GradcheckLayerNorm, NullGradientsAreSkipped) {
   const LayerNormCase c = cases::layernorm_gradcheck_cases()[0];
   Chained t(c);
   t.loss();
-  auto din = poisoned_vector<double>(c.n());
-  std::vector<double> dgamma(c.C, 0.0), dbeta(c.C, 0.0);
-  t.backward(din.data(), false, dgamma.data(), dbeta.data());
+  const auto [din, dgamma, dbeta] = t.gradients();
   auto din1 = poisoned_vector<double>(c.n());
   t.backward(din1.data(), false, nullptr, nullptr);
   EXPECT_EQ(din1, din);

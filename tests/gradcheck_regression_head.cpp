@@ -23,12 +23,11 @@ struct Chained : ChainedOp<RegressionHeadForwardArgs<double>, RegressionHeadBack
     fwd = cases::regression_head_forward_args<double>(c, inputs);
     bwd = cases::regression_head_backward_args<double>(c, inputs, fwd);
   }
-  std::vector<double>& host(const char* name) { return input(name); }
   size_t n() const { return c.n(); }
   double loss() {
     // Poisoned before every forward: each must write the predictions and the loss anew.
-    poison(host("pred"));
-    poison(host("loss"));
+    poison(input("pred"));
+    poison(input("loss"));
     cpu::regression_head_forward(fwd);
     return fwd.loss[0];
   }
@@ -49,7 +48,7 @@ void check_all_gradients(RegressionHeadCase c) {
   std::vector<double> dw(c.C, 0.0), db(1, 0.0);
   t.backward(1.0f, dpooled.data(), dw.data(), db.data());
   expect_gradients_match([&] { return t.loss(); },
-                         {{"pooled", &t.host("pooled"), dpooled}, {"w", &t.host("w"), dw}, {"b", &t.host("b"), db}});
+                         {{"pooled", &t.input("pooled"), dpooled}, {"w", &t.input("w"), dw}, {"b", &t.input("b"), db}});
 }
 
 TEST(GradcheckRegressionHead, WithoutDropout) { check_all_gradients(cases::regression_head_gradcheck_cases()[0]); }

@@ -48,9 +48,9 @@ template <class Real>
 void CpuBackend<Real>::copy(void* dst, const void* src, size_t bytes) {
   if (bytes) std::memmove(dst, src, bytes);
 }
-template <class Real>
 // Large fills (the gradient buffer, every step) on all threads: one core alone does not saturate the
 // memory bus (BERT-base's 440 MB of gradients: 44 ms on one thread of the 2-core development VM).
+template <class Real>
 void CpuBackend<Real>::fill_zero(void* p, size_t bytes) {
   constexpr size_t kChunk = size_t{1} << 20;
   auto* bytes_out = static_cast<unsigned char*>(p);

@@ -107,11 +107,34 @@ std::vector<T> nan_values(size_t n) {
   return v;
 }
 
-// The bookkeeping both kinds of buffers share: the host values of every named buffer and how to
-// read the buffer back.
-class NamedBuffers {
+// What every kind of buffers offers a case, on top of Derived::store(name, host vector, values): the
+// host values of every named buffer and how to read the buffer back.
+template <class Derived>
+class CaseBuffers {
  public:
-  NamedBuffers(uint64_t seed, Rounding rounding) : seed_(seed), rounding_(rounding) {}
+  CaseBuffers(uint64_t seed, Rounding rounding) : seed_(seed), rounding_(rounding) {}
+
+  template <class T>
+  T* in(const std::string& name, size_t n, Range range = {}) {
+    return put<T>(name, drawn(name, n, range));
+  }
+  template <class T>
+  T* put(const std::string& name, const std::vector<double>& values) {
+    std::vector<T> host(values.size());
+    for (size_t i = 0; i < values.size(); ++i) host[i] = to_value<T>(values[i]);
+    return self().store(name, std::move(host), values);
+  }
+  int32_t* ids(const std::string& name, const std::vector<int32_t>& values) {
+    return self().store(name, std::vector<int32_t>(values), std::vector<double>(values.begin(), values.end()));
+  }
+  template <class T>
+  T* out(const std::string& name, size_t n) {
+    return self().store(name, nan_values<T>(n), {});
+  }
+  template <class T>
+  T* acc(const std::string& name, size_t n, Range range = {}) {
+    return in<T>(name, n, range);
+  }
 
   // What input `name` held when it was made (rounded as the op saw it).
   const std::vector<double>& values(const std::string& name) const { return slot(name).values; }
@@ -143,41 +166,10 @@ class NamedBuffers {
   }
 
  private:
+  Derived& self() { return static_cast<Derived&>(*this); }
   uint64_t seed_;
   Rounding rounding_;
   std::map<std::string, Slot> slots_;
-};
-
-// What every kind of buffers offers a case, on top of Derived::store(name, host vector, values).
-template <class Derived>
-class CaseBuffers : public NamedBuffers {
- public:
-  using NamedBuffers::NamedBuffers;
-
-  template <class T>
-  T* in(const std::string& name, size_t n, Range range = {}) {
-    return put<T>(name, drawn(name, n, range));
-  }
-  template <class T>
-  T* put(const std::string& name, const std::vector<double>& values) {
-    std::vector<T> host(values.size());
-    for (size_t i = 0; i < values.size(); ++i) host[i] = to_value<T>(values[i]);
-    return self().store(name, std::move(host), values);
-  }
-  int32_t* ids(const std::string& name, const std::vector<int32_t>& values) {
-    return self().store(name, std::vector<int32_t>(values), std::vector<double>(values.begin(), values.end()));
-  }
-  template <class T>
-  T* out(const std::string& name, size_t n) {
-    return self().store(name, nan_values<T>(n), {});
-  }
-  template <class T>
-  T* acc(const std::string& name, size_t n, Range range = {}) {
-    return in<T>(name, n, range);
-  }
-
- private:
-  Derived& self() { return static_cast<Derived&>(*this); }
 };
 
 // Buffers in host memory (std::vector), optionally moved `offset` elements off their alignment.
@@ -236,7 +228,7 @@ class BackendBuffers : public CaseBuffers<BackendBuffers<R>> {
     buffers_.emplace_back(be_, static_cast<int64_t>((std::max<size_t>(n, 1) + offset_) * sizeof(T)));
     T* p = reinterpret_cast<T*>(buffers_.back().get()) + offset_;
     if (n) be_.upload(p, host.data(), n * sizeof(T));
-    NamedBuffers::Slot& s = this->add(name);
+    typename CaseBuffers<BackendBuffers<R>>::Slot& s = this->add(name);
     s.values = std::move(values);
     Backend<R>* be = &be_;
     s.read = [be, p, n] {
